@@ -1,0 +1,297 @@
+"""Settings: environment ``ARTIST_DESKTOP_*``, then the settings file, then defaults; secrets via keyring.
+
+Precedence (highest first): explicit overrides (tests, ``--demo``), environment variables, the TOML
+settings file in the user config dir, the OS keyring (secrets only), the defaults below.
+A bad value raises :class:`SettingsError` naming the setting, e.g.
+``ARTIST_DESKTOP_CONCURRENCY: must be between 1 and 64 (got -1)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from artist_desktop import APP_ID
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "ARTIST_DESKTOP_"
+KEYRING_SERVICE = APP_ID
+#: Settings kept in the OS keyring when entered in the dialog, never in the settings file.
+SECRET_SETTINGS = ("spotify_client_secret", "sse_token")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot use; the message names the setting."""
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_ID, appauthor=False))
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+
+
+def settings_file() -> Path:
+    """The TOML settings file; ``ARTIST_DESKTOP_SETTINGS_FILE`` points elsewhere (tests, teams)."""
+    override = os.environ.get(f"{ENV_PREFIX}SETTINGS_FILE")
+    return Path(override) if override else config_dir() / "settings.toml"
+
+
+def _check_http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as https://example.com (got {value!r})")
+    return value.rstrip("/")
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN.md. Field names are the env names without the prefix, lower-cased."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        validate_default=True,
+        frozen=True,
+    )
+
+    database_url: str = Field("", description="SQLAlchemy URL; empty: SQLite in the data dir")
+    redis_url: str = Field("", description="redis:// or unix:// URL; empty: a private redis-server")
+    redis_prefix: str = Field("artist-desktop:", description="Key and channel prefix on Redis")
+    spotify_client_id: str = ""
+    spotify_client_secret: SecretStr = SecretStr("")
+    spotify_api_url: str = "https://api.spotify.com/v1"
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    deezer_api_url: str = "https://api.deezer.com"
+    musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
+    musicbrainz_contact: str = Field(
+        "https://github.com/artist-desktop/artist-desktop",
+        description="Contact (URL or e-mail) sent in the MusicBrainz User-Agent",
+    )
+    sse_host: str = "127.0.0.1"
+    sse_port: int = 8765
+    sse_token: SecretStr = SecretStr("")
+    sse_cors_origins: list[str] = Field(default_factory=list)
+    concurrency: int = 4
+    data_dir: Path = Field(default_factory=default_data_dir)
+    demo: bool = Field(False, description="Use the bundled API double and sample catalog")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=settings_file()),
+            _KeyringSource(settings_cls),
+        )
+
+    @field_validator("spotify_api_url", "spotify_accounts_url", "deezer_api_url", "musicbrainz_api_url")
+    @classmethod
+    def _http_url(cls, value: str, info: Any) -> str:
+        return _check_http_url(info.field_name, value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"must be a redis://, rediss:// or unix:// URL, or empty (got {value!r})")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"is not a database URL ({exc})") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"must be a sqlite or postgresql URL (got {url.get_backend_name()!r})")
+        return value
+
+    @field_validator("concurrency")
+    @classmethod
+    def _concurrency(cls, value: int) -> int:
+        if not 1 <= value <= 64:
+            raise ValueError(f"must be between 1 and 64 (got {value})")
+        return value
+
+    @field_validator("sse_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError(f"must be a TCP port 0-65535 (got {value})")
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "artist-desktop.sqlite3"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL to connect to, with the async driver: aiosqlite for SQLite, asyncpg for PostgreSQL."""
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{self.database_path}"
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        backend = url.get_backend_name()
+        if backend == "sqlite" and url.drivername != "sqlite+aiosqlite":
+            url = url.set(drivername="sqlite+aiosqlite")
+        elif backend == "postgresql" and url.drivername != "postgresql+asyncpg":
+            url = url.set(drivername="postgresql+asyncpg")
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def has_spotify_credentials(self) -> bool:
+        return bool(self.spotify_client_id and self.spotify_client_secret.get_secret_value())
+
+
+class _KeyringSource(PydanticBaseSettingsSource):
+    """Secrets from the OS keyring, when a usable backend exists (never an error when none does)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_SETTINGS:
+            secret = read_secret(name)
+            if secret:
+                values[name] = secret
+        return values
+
+
+def _keyring_usable() -> bool:
+    if os.environ.get(f"{ENV_PREFIX}NO_KEYRING"):
+        return False
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        return not isinstance(keyring.get_keyring(), fail.Keyring)
+    except Exception:  # a broken keyring backend must never stop the app
+        return False
+
+
+def read_secret(name: str) -> str | None:
+    if not _keyring_usable():
+        return None
+    try:
+        import keyring
+
+        value: str | None = keyring.get_password(KEYRING_SERVICE, name)
+        return value
+    except Exception as exc:
+        log.warning("Could not read %s from the keyring: %s", name, exc)
+        return None
+
+
+def store_secret(name: str, value: str) -> bool:
+    """Keep a secret in the OS keyring; False when there is no usable keyring."""
+    if not _keyring_usable():
+        return False
+    import keyring
+
+    try:
+        if value:
+            keyring.set_password(KEYRING_SERVICE, name, value)
+        else:
+            try:
+                keyring.delete_password(KEYRING_SERVICE, name)
+            except keyring.errors.PasswordDeleteError:
+                pass
+    except Exception as exc:
+        log.warning("Could not write %s to the keyring: %s", name, exc)
+        return False
+    return True
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one :class:`SettingsError` naming each setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{ENV_PREFIX}{name.upper()}: {message}")
+        raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"The settings file {settings_file()} is not valid TOML: {exc}") from None
+
+
+def save_settings(values: dict[str, Any]) -> Path:
+    """Write the non-secret settings to the settings file and secrets to the keyring.
+
+    Secrets fall back to the file (readable by the user only) when no keyring exists.
+    """
+    path = settings_file()
+    current: dict[str, Any] = {}
+    if path.exists():
+        current = tomllib.loads(path.read_text(encoding="utf-8"))
+    for key, value in values.items():
+        if key in SECRET_SETTINGS and store_secret(key, str(value)):
+            current.pop(key, None)
+            continue
+        if value is None or value == "":
+            current.pop(key, None)
+        else:
+            current[key] = str(value) if isinstance(value, Path) else value
+    # Validate before writing so a bad value never lands on disk.
+    load_settings(**{k: v for k, v in current.items() if k in Settings.model_fields})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_dump_toml(current), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _dump_toml(values: dict[str, Any]) -> str:
+    import json
+
+    lines = []
+    for key, value in sorted(values.items()):
+        if isinstance(value, bool):
+            rendered = "true" if value else "false"
+        elif isinstance(value, int | float):
+            rendered = str(value)
+        elif isinstance(value, list):
+            rendered = "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
+        else:
+            rendered = json.dumps(str(value))  # a JSON string is a valid TOML basic string
+        lines.append(f"{key} = {rendered}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""Fixtures shared by the whole suite: an isolated user environment and a guard against the internet."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["ARTIST_DESKTOP_NO_KEYRING"] = "1"
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class InternetAccessError(AssertionError):
+    """A test tried to reach a host that is not this machine."""
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guard_address(address: Any) -> None:
+    if isinstance(address, tuple) and address and isinstance(address[0], str):
+        if not _is_loopback(address[0]):
+            raise InternetAccessError(f"tests must not reach the network: connect to {address[0]!r}")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    _guard_address(address)
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    _guard_address(address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if isinstance(host, str) and host and not _is_loopback(host):
+        raise InternetAccessError(f"tests must not reach the network: lookup of {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+# Installed at import time so that every test, thread and fixture is covered; loopback stays open.
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own data dir and settings file, and no ARTIST_DESKTOP_* from the caller."""
+    for name in list(os.environ):
+        if name.startswith("ARTIST_DESKTOP_") and name not in (
+            "ARTIST_DESKTOP_TEST_POSTGRES_URL",
+            "ARTIST_DESKTOP_TEST_PACKAGING",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARTIST_DESKTOP_NO_KEYRING", "1")
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("ARTIST_DESKTOP_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ARTIST_DESKTOP_SETTINGS_FILE", str(tmp_path / "config" / "settings.toml"))
+    yield data_dir
