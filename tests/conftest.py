@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["ARTIST_DESKTOP_NO_KEYRING"] = "1"
@@ -77,3 +80,51 @@ def isolated_user_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("ARTIST_DESKTOP_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ARTIST_DESKTOP_SETTINGS_FILE", str(tmp_path / "config" / "settings.toml"))
     yield data_dir
+
+
+# -- Qt + qasync ---------------------------------------------------------------------------------
+# GUI tests are synchronous and share one qasync loop (see ../shared/qt-async-notes.md). The loop is marked
+# running only while a GUI test runs, so plain pytest-asyncio tests in the same process keep their own loops.
+
+
+@pytest.fixture(scope="session")
+def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.events._set_running_loop(None)
+    yield loop
+
+
+@pytest.fixture
+def gui_loop(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    """The qasync loop, running for the duration of one GUI test."""
+    asyncio.set_event_loop(qasync_loop)
+    asyncio.events._set_running_loop(qasync_loop)
+    try:
+        yield qasync_loop
+    finally:
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+
+
+class AsyncRunner:
+    """Runs a coroutine on the qasync loop from a synchronous GUI test, pumping Qt events until it ends."""
+
+    def __init__(self, qtbot: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.qtbot = qtbot
+        self.loop = loop
+
+    def __call__(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        task = self.loop.create_task(coro)
+        try:
+            self.qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+        except BaseException:
+            task.cancel()
+            raise
+        return task.result()
+
+
+@pytest.fixture
+def run_async(qtbot: Any, gui_loop: asyncio.AbstractEventLoop) -> AsyncRunner:
+    return AsyncRunner(qtbot, gui_loop)

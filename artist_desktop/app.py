@@ -1,0 +1,202 @@
+"""Composition root: settings -> Redis -> database -> services -> pipeline -> SSE -> window.
+
+`AppServices` is everything below the window and never imports Qt, so the command line and `serve` use
+exactly what the window uses; `run_gui` adds the qasync loop and the window on top.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from artist_desktop.bus import EmbeddedRedis, ProgressBus, connect_redis
+from artist_desktop.config import Settings
+from artist_desktop.store import Database, open_database
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from artist_desktop.services import ServiceClients
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What the status bar and `/api/health` report."""
+
+    redis_ok: bool
+    redis_where: str
+    database_ok: bool
+    database_where: str
+    demo: bool
+
+
+@contextlib.asynccontextmanager
+async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
+    """In demo mode, run the bundled API double and yield settings pointed at it; else the settings as given."""
+    if not settings.demo:
+        yield settings
+        return
+    from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+
+    double = ApiDouble(DoubleConfig())
+    await asyncio.to_thread(double.start_in_thread)
+    try:
+        log.info("demo mode: API double at %s", double.urls.deezer_api_url)
+        yield settings.model_copy(update={**double.urls.as_settings(), **double.demo_credentials})
+    finally:
+        await asyncio.to_thread(double.stop_thread)
+
+
+class AppServices:
+    """Starts the app's parts in dependency order and stops them in reverse, even after a failure."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._embedded: EmbeddedRedis | None = None
+        self._redis: Redis | None = None
+        self._bus: ProgressBus | None = None
+        self._database: Database | None = None
+        self._clients: ServiceClients | None = None
+        self.redis_url = ""
+
+    # The parts, available once started.
+    @property
+    def bus(self) -> ProgressBus:
+        assert self._bus is not None, "AppServices.start() first"
+        return self._bus
+
+    @property
+    def database(self) -> Database:
+        assert self._database is not None, "AppServices.start() first"
+        return self._database
+
+    @property
+    def clients(self) -> ServiceClients:
+        assert self._clients is not None, "AppServices.start() first"
+        return self._clients
+
+    async def start(self) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            settings = self.settings = await stack.enter_async_context(demo_backend(self.settings))
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.redis_url = settings.redis_url
+            if not self.redis_url:
+                self._embedded = EmbeddedRedis(settings.data_dir / "redis")
+                self.redis_url = await self._embedded.start()
+                stack.push_async_callback(self._embedded.stop)
+            self._redis = connect_redis(self.redis_url)
+            stack.push_async_callback(self._redis.aclose)
+            await self._redis.ping()
+            self._bus = ProgressBus(self._redis, settings.redis_prefix)
+            self._database = await open_database(settings.effective_database_url)
+            stack.push_async_callback(self._database.dispose)
+            from artist_desktop.services import build_clients
+
+            self._clients = build_clients(settings)
+            stack.push_async_callback(self._clients.aclose)
+            self._stack = stack.pop_all()
+
+    async def stop(self) -> None:
+        """Stop every part that started, in reverse order; a failing step is logged and the rest still run."""
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            try:
+                await stack.aclose()
+            except Exception:
+                log.exception("shutting down failed")
+        self._clients = self._database = self._redis = self._embedded = self._bus = None
+
+    async def health(self) -> Health:
+        redis_ok = False
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                redis_ok = bool(await asyncio.wait_for(self._redis.ping(), 2))
+        database_ok = False
+        if self._database is not None:
+            with contextlib.suppress(Exception):
+                database_ok = await asyncio.wait_for(self._database.ping(), 2)
+        return Health(
+            redis_ok=redis_ok,
+            redis_where="embedded" if self._embedded else _display_url(self.redis_url),
+            database_ok=database_ok,
+            database_where=self._database.display_url if self._database else "",
+            demo=self.settings.demo,
+        )
+
+    async def __aenter__(self) -> AppServices:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+def _display_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+
+def run_gui(settings: Settings) -> int:
+    """Run the window on a qasync loop until it closes (or SIGTERM/SIGINT), then stop everything."""
+    import qasync
+
+    from artist_desktop.ui.qt import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Artist Desktop")
+    app.setOrganizationName("artist-desktop")
+    app.setQuitOnLastWindowClosed(False)  # we quit ourselves, after an orderly shutdown
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(_gui_main(settings))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+async def _gui_main(settings: Settings) -> int:
+    from artist_desktop.ui.main_window import MainWindow
+
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
+    window = MainWindow(settings)
+    window.closed.connect(closed.set)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, window.close)
+    window.show()
+    services = AppServices(settings)
+    exit_code = 0
+    try:
+        try:
+            await services.start()
+        except Exception as exc:
+            log.exception("start-up failed")
+            window.show_fatal_error("Artist Desktop could not start", str(exc))
+            exit_code = 1
+        else:
+            window.attach(services)
+        await closed.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await window.detach()
+        await services.stop()
+    return exit_code

@@ -1,0 +1,125 @@
+"""Command-line entry points: the window by default, headless commands for scripts and shared machines.
+
+Exit codes: 0 done, 1 failed, 2 usage (click's own), 3 nothing to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import logging.handlers
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from artist_desktop import APP_NAME, __version__
+from artist_desktop.config import Settings, SettingsError, load_settings, log_dir
+
+T = TypeVar("T")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_TO_DO = 0, 1, 2, 3
+
+
+def _setup_logging(verbose: bool) -> None:
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    try:
+        directory = log_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            directory / "artist-desktop.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+    except OSError as exc:  # a read-only home must not stop the app
+        root.warning("logging to a file is off: %s", exc)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name=APP_NAME, message="%(prog)s %(version)s")
+@click.option("--demo", is_flag=True, help="Use the bundled sample catalog and a local API double (no credentials).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
+@click.pass_context
+def main(ctx: click.Context, demo: bool, verbose: bool) -> None:
+    """Artist Desktop: search Spotify for artists, import them in batches, watch the progress live.
+
+    With no command, the window opens.
+    """
+    _setup_logging(verbose)
+    try:
+        ctx.obj = load_settings(**({"demo": True} if demo else {}))
+    except SettingsError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_USAGE)
+    if ctx.invoked_subcommand is None:
+        from artist_desktop.app import run_gui
+
+        ctx.exit(run_gui(_settings(ctx)))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 50), help="Results per page.")
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 1000))
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: str, limit: int, offset: int, as_json: bool) -> None:
+    """Search Spotify for artists matching QUERY."""
+    from artist_desktop.app import demo_backend
+    from artist_desktop.services import ServiceError, build_clients
+
+    async def go() -> Any:
+        async with demo_backend(_settings(ctx)) as settings:
+            clients = build_clients(settings)
+            try:
+                return await clients.spotify.search_artists(query, limit=limit, offset=offset)
+            finally:
+                await clients.aclose()
+
+    try:
+        page = _run(go())
+    except ServiceError as exc:
+        click.echo(f"Search failed: {exc}", err=True)
+        ctx.exit(EXIT_FAILED)
+    if as_json:
+        rows = [
+            {
+                "spotify_id": artist.id,
+                "name": artist.name,
+                "followers": artist.followers,
+                "popularity": artist.popularity,
+                "genres": list(artist.genres),
+                "url": artist.url,
+            }
+            for artist in page.items
+        ]
+        click.echo(json.dumps({"total": page.total, "offset": page.offset, "items": rows}, indent=2))
+        return
+    if not page.items:
+        click.echo(f"No artists match {query!r}.", err=True)
+        ctx.exit(EXIT_NOTHING_TO_DO)
+    for artist in page.items:
+        followers = f"{artist.followers:,}" if artist.followers is not None else "?"
+        genres = ", ".join(artist.genres) or "-"
+        click.echo(f"{artist.id}  {artist.name}  ({followers} followers; {genres})")
+    shown = page.offset + len(page.items)
+    if shown < page.total:
+        click.echo(f"{shown} of {page.total}; more with --offset {shown}", err=True)

@@ -1,0 +1,159 @@
+"""The one place the Qt binding is imported: a pin or a work-around for a binding bug lives here only."""
+
+from __future__ import annotations
+
+import sys
+
+import PySide6
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSettings,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStatusBar,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+_BROKEN = {(6, 12, 0)}
+"""PySide6 releases that crash here: 6.12.0 on Python 3.11 aborts after a few hundred Signal.emit()."""
+
+
+def _check_binding() -> None:
+    version = tuple(int(part) for part in PySide6.__version__.split(".")[:3])
+    if version in _BROKEN and sys.version_info[:2] == (3, 11):
+        raise ImportError(
+            f"PySide6 {PySide6.__version__} crashes on Python 3.11 (Signal.emit drops a reference to True); "
+            "install PySide6-Essentials<6.12"
+        )
+
+
+_check_binding()
+
+__all__ = [
+    "QAbstractItemView",
+    "QAbstractListModel",
+    "QAbstractTableModel",
+    "QAction",
+    "QApplication",
+    "QByteArray",
+    "QCheckBox",
+    "QCloseEvent",
+    "QColor",
+    "QDialog",
+    "QDialogButtonBox",
+    "QEvent",
+    "QFileDialog",
+    "QFont",
+    "QFormLayout",
+    "QGuiApplication",
+    "QHBoxLayout",
+    "QHeaderView",
+    "QIcon",
+    "QItemSelectionModel",
+    "QKeySequence",
+    "QLabel",
+    "QLineEdit",
+    "QListView",
+    "QMainWindow",
+    "QMessageBox",
+    "QModelIndex",
+    "QObject",
+    "QPainter",
+    "QPalette",
+    "QPersistentModelIndex",
+    "QPixmap",
+    "QPoint",
+    "QProgressBar",
+    "QProgressDialog",
+    "QPushButton",
+    "QRect",
+    "QSettings",
+    "QShortcut",
+    "QSize",
+    "QSortFilterProxyModel",
+    "QSpinBox",
+    "QSplitter",
+    "QStandardItem",
+    "QStandardItemModel",
+    "QStatusBar",
+    "QStyle",
+    "QStyleOptionProgressBar",
+    "QStyleOptionViewItem",
+    "QStyledItemDelegate",
+    "QTabWidget",
+    "QTableView",
+    "QTextBrowser",
+    "QTimer",
+    "QToolButton",
+    "QTreeView",
+    "QUrl",
+    "QVBoxLayout",
+    "QWidget",
+    "Qt",
+    "QtCore",
+    "QtGui",
+    "QtWidgets",
+    "Signal",
+    "Slot",
+]

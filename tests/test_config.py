@@ -1,0 +1,73 @@
+"""Settings: defaults, environment, the settings file, and errors that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from artist_desktop.config import SettingsError, load_settings, save_settings, settings_file
+
+
+def test_defaults_use_sqlite_in_the_data_dir(isolated_user_env: Path) -> None:
+    settings = load_settings()
+    assert settings.data_dir == isolated_user_env
+    assert settings.effective_database_url == f"sqlite+aiosqlite:///{isolated_user_env}/artist-desktop.sqlite3"
+    assert settings.redis_url == ""
+    assert settings.concurrency == 4
+    assert settings.sse_host == "127.0.0.1"
+    assert settings.spotify_api_url == "https://api.spotify.com/v1"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTIST_DESKTOP_CONCURRENCY", "9")
+    monkeypatch.setenv("ARTIST_DESKTOP_DATABASE_URL", "postgresql://team@db.example/artists")
+    monkeypatch.setenv("ARTIST_DESKTOP_DEEZER_API_URL", "http://127.0.0.1:9999/deezer/")
+    settings = load_settings()
+    assert settings.concurrency == 9
+    assert settings.effective_database_url == "postgresql+asyncpg://team@db.example/artists"
+    assert settings.deezer_api_url == "http://127.0.0.1:9999/deezer"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("CONCURRENCY", "-1", "between 1 and 64"),
+        ("SPOTIFY_API_URL", "api.spotify.com", "http(s) URL"),
+        ("REDIS_URL", "http://localhost", "redis://"),
+        ("DATABASE_URL", "mysql://x@y/z", "sqlite or postgresql"),
+        ("SSE_PORT", "70000", "0-65535"),
+    ],
+)
+def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv(f"ARTIST_DESKTOP_{name}", value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert f"ARTIST_DESKTOP_{name}" in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_settings_file_round_trip_and_env_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = save_settings({"concurrency": 7, "spotify_client_id": "abc", "spotify_client_secret": "s3cret"})
+    assert path == settings_file()
+    assert path.stat().st_mode & 0o777 == 0o600
+    settings = load_settings()
+    assert settings.concurrency == 7
+    assert settings.spotify_client_secret.get_secret_value() == "s3cret"
+    assert settings.has_spotify_credentials
+    monkeypatch.setenv("ARTIST_DESKTOP_CONCURRENCY", "2")
+    assert load_settings().concurrency == 2
+
+
+def test_saving_a_bad_value_writes_nothing() -> None:
+    with pytest.raises(SettingsError):
+        save_settings({"concurrency": 0})
+    assert not settings_file().exists()
+
+
+def test_malformed_settings_file_is_a_clear_error() -> None:
+    path = settings_file()
+    path.parent.mkdir(parents=True)
+    path.write_text("concurrency = = 3\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings()

@@ -1,0 +1,72 @@
+"""The window shell: title, menus with shortcuts, the status bar's service state, a clean close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from artist_desktop.app import AppServices
+from artist_desktop.config import load_settings
+from artist_desktop.ui.main_window import MainWindow
+from artist_desktop.ui.qt import QKeySequence, QMessageBox
+
+pytestmark = pytest.mark.gui
+
+
+def _menu_titles(window: MainWindow) -> list[str]:
+    return [action.text().replace("&", "") for action in window.menuBar().actions()]
+
+
+def test_window_has_title_menus_and_shortcuts(qtbot: Any) -> None:
+    window = MainWindow(load_settings())
+    qtbot.addWidget(window)
+    assert window.windowTitle() == "Artist Desktop"
+    assert _menu_titles(window) == ["File", "Metrics", "Help"]
+    assert window.quit_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    assert not window.demo_label.isVisible()
+
+
+def test_demo_mode_is_labelled(qtbot: Any) -> None:
+    window = MainWindow(load_settings(demo=True))
+    qtbot.addWidget(window)
+    window.show()
+    assert "demo data" in window.windowTitle()
+    assert window.demo_label.isVisible()
+
+
+def test_status_bar_shows_redis_and_database_state(qtbot: Any, run_async: Any) -> None:
+    services = AppServices(load_settings())
+    run_async(services.start())
+    window = MainWindow(services.settings)
+    qtbot.addWidget(window)
+    try:
+        window.attach(services)
+        qtbot.waitUntil(lambda: window.redis_label.text().startswith("Redis: connected"), timeout=5000)
+        assert "embedded" in window.redis_label.text()
+        qtbot.waitUntil(lambda: window.database_label.text().startswith("Database: ready"), timeout=5000)
+    finally:
+        run_async(window.detach())
+        run_async(services.stop())
+    # Once the services are gone the state is no longer "connected".
+    assert window.services is None
+
+
+def test_closing_the_window_emits_closed(qtbot: Any) -> None:
+    window = MainWindow(load_settings())
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.closed, timeout=2000):
+        window.quit_action.trigger()
+    assert not window.isVisible()
+
+
+def test_fatal_start_up_error_is_shown_and_closes_the_window(qtbot: Any) -> None:
+    window = MainWindow(load_settings())
+    qtbot.addWidget(window)
+    window.show()
+    window.show_fatal_error("Artist Desktop could not start", "redis-server not found")
+    box = window.findChild(QMessageBox, "fatal_error")
+    assert box is not None and "redis-server not found" in box.text()
+    with qtbot.waitSignal(window.closed, timeout=2000):
+        box.button(QMessageBox.StandardButton.Close).click()
