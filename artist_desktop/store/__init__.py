@@ -1,0 +1,44 @@
+"""The store layer: SQLAlchemy models, the database handle with its migrations, and repository functions.
+
+Import from here (``from artist_desktop.store import Database, repository``); nothing in this package
+knows about HTTP, Redis or Qt.
+"""
+
+from artist_desktop.store import repository
+from artist_desktop.store.database import Database, alembic_config, normalise_url, open_database
+from artist_desktop.store.models import (
+    Artist,
+    ArtistMetric,
+    ArtistPlatformId,
+    ArtistTrack,
+    Base,
+    ImportJob,
+    MediaAsset,
+    MetricRefreshResult,
+    MetricRefreshRun,
+    RefreshRunStatus,
+    Track,
+)
+from artist_desktop.store.repository import LibraryRow, PlatformArtist, PlatformIdConflict
+
+__all__ = [
+    "Artist",
+    "ArtistMetric",
+    "ArtistPlatformId",
+    "ArtistTrack",
+    "Base",
+    "Database",
+    "ImportJob",
+    "LibraryRow",
+    "MediaAsset",
+    "MetricRefreshResult",
+    "MetricRefreshRun",
+    "PlatformArtist",
+    "PlatformIdConflict",
+    "RefreshRunStatus",
+    "Track",
+    "alembic_config",
+    "normalise_url",
+    "open_database",
+    "repository",
+]

@@ -1,0 +1,152 @@
+"""The database handle: an async engine (SQLite or PostgreSQL), sessions, and Alembic migrations in code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+
+#: Where the Alembic scripts live: inside the package, so an installed wheel or a bundle finds them.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: How long a SQLite writer waits for another writer's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config built in code (no alembic.ini), for :meth:`Database.migrate` and for tooling.
+
+    ``url`` is only needed to drive Alembic commands outside the app, e.g.
+    ``command.revision(alembic_config(url), "add x", autogenerate=True)``.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("version_path_separator", "os")
+    if url:
+        config.set_main_option("sqlalchemy.url", normalise_url(url).render_as_string(hide_password=False))
+    return config
+
+
+def normalise_url(url: str | URL) -> URL:
+    """The URL with the async driver this app uses: aiosqlite for SQLite, asyncpg for PostgreSQL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database {backend!r}: use a sqlite or postgresql URL")
+
+
+def _is_memory_sqlite(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or "mode=memory" in str(url.query)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL lets the window read while a worker writes; SQLite leaves foreign keys off unless asked."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+    finally:
+        cursor.close()
+
+
+class Database:
+    """One database: an async engine plus a session factory. Create with :meth:`from_url`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str | URL, **engine_options: Any) -> Database:
+        """Build the engine; a SQLite file's directory is created, a plain ``postgresql://`` gets asyncpg."""
+        parsed = normalise_url(url)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if _is_memory_sqlite(parsed):
+                # One shared connection, or every pooled connection would see its own empty database.
+                options["poolclass"] = StaticPool
+            else:
+                Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        else:
+            options["pool_pre_ping"] = True
+        options.update(engine_options)
+        engine = create_async_engine(parsed, **options)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The URL for display and logs: the password is masked."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def display_url(self) -> str:
+        """Same as :attr:`url` (the name the status bar uses)."""
+        return self.url
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision (a no-op when it already is), on this engine."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade_head)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for one unit of work; the caller commits. Objects stay readable after commit."""
+        async with self._sessions() as session:
+            yield session
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query (for health checks and the status bar)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("Database %s does not answer: %s", self.url, exc)
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection (call on shutdown)."""
+        await self.engine.dispose()
+
+
+def _upgrade_head(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def open_database(url: str | URL) -> Database:
+    """A migrated database, ready to use."""
+    database = Database.from_url(url)
+    try:
+        await database.migrate()
+    except BaseException:
+        await database.dispose()
+        raise
+    return database

@@ -1,0 +1,243 @@
+"""SQLAlchemy 2 models of every table (DESIGN.md "Data model"), portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from artist_desktop.domain import JobStatus, Stage, utcnow
+
+#: Constraint names are fixed so later migrations (and SQLite batch mode) can address them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+URL_LENGTH = 2048
+NAME_LENGTH = 512
+
+
+class RefreshRunStatus(enum.StrEnum):
+    """A metric refresh run: running -> complete | cancelled | failed (all three final)."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not RefreshRunStatus.RUNNING
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC and come back with ``tzinfo=UTC``, so
+    equal instants compare (and hit unique keys) equally whatever zone the caller used. A naive
+    value is rejected rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _str_enum(enum_cls: type[enum.StrEnum]) -> Enum:
+    """A portable enum column: VARCHAR holding the member values (no native PostgreSQL type)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Artist(Base):
+    __tablename__ = "artists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    slug: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    bio: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(64))
+    #: MusicBrainz life-span begin: "1993", "1993-04" or "1969-02-19".
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    image_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    genres: Mapped[list[str]] = mapped_column(JSON, default=list)
+    popularity: Mapped[int | None] = mapped_column(Integer)
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    is_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ArtistPlatformId(Base):
+    """One artist's id on one platform: each artist has at most one per platform, each id one artist."""
+
+    __tablename__ = "artist_platform_ids"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id"),
+        UniqueConstraint("artist_id", "platform"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_id: Mapped[str] = mapped_column(String(128))
+
+
+class ArtistMetric(Base):
+    """One value of one metric on one date; the unique key makes re-running a refresh idempotent."""
+
+    __tablename__ = "artist_metrics"
+    __table_args__ = (UniqueConstraint("artist_id", "platform", "metric_type", "date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    metric_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Double)
+    date: Mapped[datetime] = mapped_column()
+
+
+class Track(Base):
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spotify_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    popularity: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    album_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    image_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+
+
+class ArtistTrack(Base):
+    """An artist's top track and its rank (1 = first)."""
+
+    __tablename__ = "artist_tracks"
+
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class MediaAsset(Base):
+    """A downloaded image cached on disk, with the hash that names and verifies it."""
+
+    __tablename__ = "media_assets"
+    __table_args__ = (UniqueConstraint("artist_id", "source_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    source_url: Mapped[str] = mapped_column(String(URL_LENGTH))
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024))
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+
+class ImportJob(Base):
+    """The durable ledger entry of one artist import (see :class:`JobStatus` for its transitions)."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index(None, "status", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spotify_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    #: Selection order: jobs run (and are listed) by ascending position.
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[JobStatus] = mapped_column(_str_enum(JobStatus), default=JobStatus.QUEUED)
+    stage: Mapped[Stage] = mapped_column(_str_enum(Stage), default=Stage.INIT)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    artist_id: Mapped[int | None] = mapped_column(ForeignKey("artists.id", ondelete="SET NULL"))
+
+
+class MetricRefreshRun(Base):
+    """One refresh of one platform's metric; every value it writes carries the same ``run_date``."""
+
+    __tablename__ = "metric_refresh_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    run_date: Mapped[datetime] = mapped_column()
+    status: Mapped[RefreshRunStatus] = mapped_column(
+        _str_enum(RefreshRunStatus), default=RefreshRunStatus.RUNNING
+    )
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MetricRefreshResult(Base):
+    """One artist's outcome in a refresh run; kept (no foreign key) even if the artist is deleted later."""
+
+    __tablename__ = "metric_refresh_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("metric_refresh_runs.id", ondelete="CASCADE"), index=True)
+    artist_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    success: Mapped[bool] = mapped_column(Boolean)
+    fans: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    previous_fans: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,774 @@
+"""Repository functions: every read and write the app makes, as plain async functions on an AsyncSession.
+
+Callers own the transaction (they commit or roll back); these functions only flush. Upserts use the
+dialect's ``INSERT .. ON CONFLICT`` so running an import or a refresh twice changes nothing the
+second time.
+
+Exceptions: :class:`PlatformIdConflict` (a platform id already belongs to another artist); everything
+else is SQLAlchemy's own (``sqlalchemy.exc.SQLAlchemyError``), never retried here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from artist_desktop.domain import ArtistRecord, JobStatus, MetricType, Platform, Stage, utcnow
+from artist_desktop.store.models import (
+    Artist,
+    ArtistMetric,
+    ArtistPlatformId,
+    ArtistTrack,
+    Base,
+    ImportJob,
+    MediaAsset,
+    MetricRefreshResult,
+    MetricRefreshRun,
+    RefreshRunStatus,
+    Track,
+)
+
+_T = TypeVar("_T")
+
+#: Bound parameters per IN (...) list; well under SQLite's and asyncpg's limits.
+_CHUNK = 500
+
+
+class PlatformIdConflict(ValueError):
+    """A platform id is already recorded for a different artist (ids are unique per platform)."""
+
+    def __init__(self, platform: str, platform_id: str, owner_id: int, artist_id: int) -> None:
+        super().__init__(
+            f"{platform} id {platform_id!r} already belongs to artist {owner_id}, not {artist_id}"
+        )
+        self.platform = platform
+        self.platform_id = platform_id
+        self.owner_id = owner_id
+        self.artist_id = artist_id
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformArtist:
+    """An artist together with its id on one platform (the input of a metric refresh)."""
+
+    artist_id: int
+    name: str
+    platform_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryRow:
+    """One line of the library view.
+
+    ``followers`` maps a platform to its latest followers count (platforms without one are absent).
+    """
+
+    artist_id: int
+    name: str
+    country: str | None
+    image_url: str | None
+    spotify_id: str | None
+    followers: dict[str, int]
+    updated_at: datetime
+
+
+def _chunks(values: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """The INSERT that supports ON CONFLICT on the session's database (SQLite or PostgreSQL)."""
+    if _dialect(session) == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+# --- artists, platform ids, metrics ---------------------------------------------------------------
+
+
+async def upsert_artist(session: AsyncSession, record: ArtistRecord) -> int:
+    """Insert or update the artist with ``record.slug``; returns its id.
+
+    A field that is None (or an empty genre list) in ``record`` keeps the stored value, so a source
+    that failed this time never erases what an earlier import found. ``is_complete`` is always the
+    latest import's verdict.
+    """
+    now = utcnow()
+    table = Artist.__table__
+    stmt = _insert(session, Artist).values(
+        name=record.name,
+        slug=record.slug,
+        bio=record.bio,
+        gender=record.gender,
+        country=record.country,
+        birth_date=record.birth_date,
+        image_url=record.image_url,
+        genres=list(record.genres),
+        popularity=record.popularity,
+        followers=record.followers,
+        is_complete=record.is_complete,
+        created_at=now,
+        updated_at=now,
+    )
+    keep_known = ("bio", "gender", "country", "birth_date", "image_url", "popularity", "followers")
+    changes: dict[str, Any] = {name: func.coalesce(stmt.excluded[name], table.c[name]) for name in keep_known}
+    changes.update(name=stmt.excluded.name, is_complete=stmt.excluded.is_complete, updated_at=now)
+    if record.genres:
+        changes["genres"] = stmt.excluded.genres
+    upsert = stmt.on_conflict_do_update(index_elements=[Artist.slug], set_=changes).returning(Artist.id)
+    return (await session.execute(upsert)).scalar_one()
+
+
+async def artist_slug(session: AsyncSession, artist_id: int) -> str | None:
+    """The artist's slug (a re-import keeps it so a renamed artist updates its row), None if unknown."""
+    slug: str | None = await session.scalar(select(Artist.slug).where(Artist.id == artist_id))
+    return slug
+
+
+async def find_artist_id_by_platform(session: AsyncSession, platform: str, platform_id: str) -> int | None:
+    """The artist that has ``platform_id`` on ``platform``, if any."""
+    artist_id: int | None = await session.scalar(
+        select(ArtistPlatformId.artist_id).where(
+            ArtistPlatformId.platform == platform, ArtistPlatformId.platform_id == platform_id
+        )
+    )
+    return artist_id
+
+
+async def upsert_platform_id(session: AsyncSession, artist_id: int, platform: str, platform_id: str) -> None:
+    """Record (or change) the artist's id on ``platform``.
+
+    Raises :class:`PlatformIdConflict` when another artist already has that id, so the caller can
+    decide (skip the id, merge the artists) instead of breaking its transaction on a constraint.
+    """
+    owner = await find_artist_id_by_platform(session, platform, platform_id)
+    if owner == artist_id:
+        return
+    if owner is not None:
+        raise PlatformIdConflict(platform, platform_id, owner, artist_id)
+    stmt = _insert(session, ArtistPlatformId).values(
+        artist_id=artist_id, platform=platform, platform_id=platform_id
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[ArtistPlatformId.artist_id, ArtistPlatformId.platform],
+            set_={"platform_id": stmt.excluded.platform_id},
+        )
+    )
+
+
+async def delete_platform_id(session: AsyncSession, artist_id: int, platform: str) -> bool:
+    """Forget the artist's id on ``platform`` (e.g. a wrong match); True if there was one."""
+    result = await session.execute(
+        delete(ArtistPlatformId).where(
+            ArtistPlatformId.artist_id == artist_id, ArtistPlatformId.platform == platform
+        )
+    )
+    return _rowcount(result) > 0
+
+
+async def upsert_metric(
+    session: AsyncSession, artist_id: int, platform: str, metric_type: str, value: float, date: datetime
+) -> None:
+    """Record one metric value; the same (artist, platform, metric, date) again replaces the value.
+
+    ``date`` must be timezone-aware (it is stored as UTC).
+    """
+    stmt = _insert(session, ArtistMetric).values(
+        artist_id=artist_id, platform=platform, metric_type=metric_type, value=float(value), date=date
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[
+                ArtistMetric.artist_id,
+                ArtistMetric.platform,
+                ArtistMetric.metric_type,
+                ArtistMetric.date,
+            ],
+            set_={"value": stmt.excluded.value},
+        )
+    )
+
+
+async def artists_with_platform_id(session: AsyncSession, platform: str) -> list[PlatformArtist]:
+    """Every artist with an id on ``platform``, by name."""
+    rows = await session.execute(
+        select(Artist.id, Artist.name, ArtistPlatformId.platform_id)
+        .join(ArtistPlatformId, ArtistPlatformId.artist_id == Artist.id)
+        .where(ArtistPlatformId.platform == platform)
+        .order_by(Artist.name, Artist.id)
+    )
+    return [PlatformArtist(artist_id, name, platform_id) for artist_id, name, platform_id in rows]
+
+
+async def artists_without_platform_id(session: AsyncSession, platform: str) -> list[tuple[int, str]]:
+    """(id, name) of every artist with no id on ``platform`` yet, by name."""
+    has_id = (
+        select(ArtistPlatformId.id)
+        .where(ArtistPlatformId.artist_id == Artist.id, ArtistPlatformId.platform == platform)
+        .exists()
+    )
+    rows = await session.execute(
+        select(Artist.id, Artist.name).where(~has_id).order_by(Artist.name, Artist.id)
+    )
+    return [(artist_id, name) for artist_id, name in rows]
+
+
+async def latest_metric(
+    session: AsyncSession,
+    artist_id: int,
+    platform: str,
+    metric_type: str,
+    before: datetime | None = None,
+) -> float | None:
+    """The most recent value, or the most recent strictly before ``before`` (the previous run's value)."""
+    stmt = select(ArtistMetric.value).where(
+        ArtistMetric.artist_id == artist_id,
+        ArtistMetric.platform == platform,
+        ArtistMetric.metric_type == metric_type,
+    )
+    if before is not None:
+        stmt = stmt.where(ArtistMetric.date < before)
+    value: float | None = await session.scalar(stmt.order_by(ArtistMetric.date.desc()).limit(1))
+    return value
+
+
+async def metric_history(
+    session: AsyncSession, artist_id: int
+) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+    """Every metric of one artist: (platform, metric_type) -> [(date, value)] oldest first."""
+    rows = await session.execute(
+        select(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.date, ArtistMetric.value)
+        .where(ArtistMetric.artist_id == artist_id)
+        .order_by(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.date)
+    )
+    history: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
+    for platform, metric_type, date, value in rows:
+        history[(platform, metric_type)].append((date, value))
+    return dict(history)
+
+
+async def library_rows(session: AsyncSession) -> list[LibraryRow]:
+    """The whole library, by name, in two queries (artists + Spotify id, then latest followers)."""
+    artists = await session.execute(
+        select(
+            Artist.id,
+            Artist.name,
+            Artist.country,
+            Artist.image_url,
+            ArtistPlatformId.platform_id,
+            Artist.updated_at,
+        )
+        .outerjoin(
+            ArtistPlatformId,
+            (ArtistPlatformId.artist_id == Artist.id) & (ArtistPlatformId.platform == Platform.SPOTIFY.value),
+        )
+        .order_by(func.lower(Artist.name), Artist.id)
+    )
+    ranked = (
+        select(
+            ArtistMetric.artist_id,
+            ArtistMetric.platform,
+            ArtistMetric.value,
+            func.row_number()
+            .over(
+                partition_by=(ArtistMetric.artist_id, ArtistMetric.platform),
+                order_by=ArtistMetric.date.desc(),
+            )
+            .label("recency"),
+        )
+        .where(ArtistMetric.metric_type == MetricType.FOLLOWERS.value)
+        .subquery()
+    )
+    latest = await session.execute(
+        select(ranked.c.artist_id, ranked.c.platform, ranked.c.value).where(ranked.c.recency == 1)
+    )
+    followers: dict[int, dict[str, int]] = defaultdict(dict)
+    for artist_id, platform, value in latest:
+        followers[artist_id][platform] = round(value)
+    return [
+        LibraryRow(artist_id, name, country, image_url, spotify_id, followers.get(artist_id, {}), updated_at)
+        for artist_id, name, country, image_url, spotify_id, updated_at in artists
+    ]
+
+
+async def spotify_ids_in_library(session: AsyncSession, spotify_ids: Iterable[str]) -> set[str]:
+    """Which of these Spotify artist ids are already in the library (to mark search results)."""
+    wanted = list(dict.fromkeys(spotify_ids))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            await session.scalars(
+                select(ArtistPlatformId.platform_id).where(
+                    ArtistPlatformId.platform == Platform.SPOTIFY.value,
+                    ArtistPlatformId.platform_id.in_(chunk),
+                )
+            )
+        )
+    return found
+
+
+# --- tracks and media -----------------------------------------------------------------------------
+
+
+async def upsert_track(
+    session: AsyncSession,
+    spotify_id: str,
+    name: str,
+    popularity: int | None,
+    duration_ms: int | None,
+    album_name: str | None,
+    image_url: str | None,
+) -> int:
+    """Insert or update a track by its Spotify id; returns its id."""
+    stmt = _insert(session, Track).values(
+        spotify_id=spotify_id,
+        name=name,
+        popularity=popularity,
+        duration_ms=duration_ms,
+        album_name=album_name,
+        image_url=image_url,
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[Track.spotify_id],
+        set_={
+            "name": stmt.excluded.name,
+            "popularity": stmt.excluded.popularity,
+            "duration_ms": stmt.excluded.duration_ms,
+            "album_name": stmt.excluded.album_name,
+            "image_url": stmt.excluded.image_url,
+        },
+    ).returning(Track.id)
+    return (await session.execute(upsert)).scalar_one()
+
+
+async def set_artist_tracks(session: AsyncSession, artist_id: int, track_ids: Sequence[int]) -> None:
+    """Replace the artist's top tracks with ``track_ids`` (rank 1 first; repeats are dropped)."""
+    await session.execute(delete(ArtistTrack).where(ArtistTrack.artist_id == artist_id))
+    ordered = list(dict.fromkeys(track_ids))
+    if ordered:
+        await session.execute(
+            _insert(session, ArtistTrack),
+            [
+                {"artist_id": artist_id, "track_id": track_id, "rank": rank}
+                for rank, track_id in enumerate(ordered, start=1)
+            ],
+        )
+
+
+async def artist_tracks(session: AsyncSession, artist_id: int) -> list[Track]:
+    """The artist's top tracks in rank order."""
+    result = await session.scalars(
+        select(Track)
+        .join(ArtistTrack, ArtistTrack.track_id == Track.id)
+        .where(ArtistTrack.artist_id == artist_id)
+        .order_by(ArtistTrack.rank)
+    )
+    return list(result)
+
+
+async def upsert_media_asset(
+    session: AsyncSession,
+    artist_id: int,
+    kind: str,
+    source_url: str,
+    sha256: str,
+    path: str,
+    content_type: str | None,
+    size_bytes: int,
+    width: int | None = None,
+    height: int | None = None,
+) -> int:
+    """Record a cached file for (artist, source URL); a re-download replaces the row. Returns its id."""
+    stmt = _insert(session, MediaAsset).values(
+        artist_id=artist_id,
+        kind=kind,
+        source_url=source_url,
+        sha256=sha256,
+        path=path,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        width=width,
+        height=height,
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[MediaAsset.artist_id, MediaAsset.source_url],
+        set_={
+            name: stmt.excluded[name]
+            for name in ("kind", "sha256", "path", "content_type", "size_bytes", "width", "height")
+        },
+    ).returning(MediaAsset.id)
+    return (await session.execute(upsert)).scalar_one()
+
+
+async def media_assets(session: AsyncSession, artist_id: int) -> list[MediaAsset]:
+    """The artist's cached files, oldest first."""
+    return list(
+        await session.scalars(
+            select(MediaAsset).where(MediaAsset.artist_id == artist_id).order_by(MediaAsset.id)
+        )
+    )
+
+
+# --- import jobs ------------------------------------------------------------------------------------
+
+
+async def _next_position(session: AsyncSession) -> int:
+    last = await session.scalar(select(func.max(ImportJob.position)))
+    return (last or 0) + 1
+
+
+def _reset_to_queued(job: ImportJob, position: int | None = None) -> None:
+    job.status = JobStatus.QUEUED
+    job.stage = Stage.INIT
+    job.progress = 0
+    job.message = ""
+    job.worker = None
+    job.started_at = None
+    job.finished_at = None
+    if position is not None:
+        job.position = position
+
+
+async def enqueue_jobs(session: AsyncSession, items: Iterable[tuple[str, str]]) -> list[ImportJob]:
+    """Add (spotify_id, name) pairs to the end of the queue, in the order given; returns their jobs.
+
+    A job already queued or running is left as it is; a finished one (complete, error, cancelled) is
+    queued again at the end, keeping its attempts count and last error.
+    """
+    wanted = dict(items)  # first occurrence fixes the order, the last name wins
+    existing: dict[str, ImportJob] = {}
+    for chunk in _chunks(list(wanted)):
+        for job in await session.scalars(select(ImportJob).where(ImportJob.spotify_id.in_(chunk))):
+            existing[job.spotify_id] = job
+    position = await _next_position(session)
+    jobs: list[ImportJob] = []
+    for spotify_id, name in wanted.items():
+        found = existing.get(spotify_id)
+        if found is None:
+            job = ImportJob(
+                spotify_id=spotify_id,
+                name=name,
+                position=position,
+                status=JobStatus.QUEUED,
+                stage=Stage.INIT,
+                progress=0,
+                message="",
+                attempts=0,
+            )
+            session.add(job)
+            position += 1
+        else:
+            job = found
+            if job.status.is_final:
+                job.name = name
+                _reset_to_queued(job, position)
+                position += 1
+        jobs.append(job)
+    await session.flush()
+    return jobs
+
+
+async def get_job(session: AsyncSession, spotify_id: str) -> ImportJob | None:
+    job: ImportJob | None = await session.scalar(
+        select(ImportJob).where(ImportJob.spotify_id == spotify_id).execution_options(populate_existing=True)
+    )
+    return job
+
+
+async def list_jobs(session: AsyncSession, statuses: Iterable[JobStatus] | None = None) -> list[ImportJob]:
+    """The ledger in selection order (optionally only some statuses), for the queue view and history."""
+    stmt = select(ImportJob).order_by(ImportJob.position, ImportJob.id)
+    if statuses is not None:
+        stmt = stmt.where(ImportJob.status.in_(list(statuses)))
+    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+async def next_queued_jobs(session: AsyncSession, limit: int) -> list[ImportJob]:
+    """The next ``limit`` queued jobs in selection order (not claimed: see :func:`claim_job`)."""
+    stmt = (
+        select(ImportJob)
+        .where(ImportJob.status == JobStatus.QUEUED)
+        .order_by(ImportJob.position, ImportJob.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+async def claim_job(session: AsyncSession, job_id: int, worker: str) -> bool:
+    """Take a queued job for ``worker`` (queued -> running, one more attempt); False if someone else did.
+
+    The check and the change are one conditional UPDATE, so two workers never both win.
+    """
+    now = utcnow()
+    result = await session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status == JobStatus.QUEUED)
+        .values(
+            status=JobStatus.RUNNING,
+            stage=Stage.INIT,
+            progress=0,
+            attempts=ImportJob.attempts + 1,
+            worker=worker,
+            started_at=now,
+            heartbeat_at=now,
+            finished_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) == 1
+
+
+async def claim_next_job(session: AsyncSession, worker: str) -> ImportJob | None:
+    """Claim the first queued job in selection order, or None when the queue is empty.
+
+    On PostgreSQL the candidate is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
+    different jobs without waiting; on SQLite (one writer at a time) a lost race simply tries the next.
+    """
+    while True:
+        stmt = (
+            select(ImportJob.id)
+            .where(ImportJob.status == JobStatus.QUEUED)
+            .order_by(ImportJob.position, ImportJob.id)
+            .limit(1)
+        )
+        if _dialect(session) == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        job_id = await session.scalar(stmt)
+        if job_id is None:
+            return None
+        if await claim_job(session, job_id, worker):
+            return await session.get(ImportJob, job_id, populate_existing=True)
+
+
+async def update_job_progress(
+    session: AsyncSession, spotify_id: str, stage: Stage, progress: int, message: str
+) -> bool:
+    """Record the job's current stage (also its heartbeat); False if there is no such job."""
+    now = utcnow()
+    result = await session.execute(
+        update(ImportJob)
+        .where(ImportJob.spotify_id == spotify_id)
+        .values(stage=stage, progress=progress, message=message, heartbeat_at=now, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) > 0
+
+
+async def finish_job(
+    session: AsyncSession,
+    spotify_id: str,
+    status: JobStatus,
+    error: str | None = None,
+    artist_id: int | None = None,
+    name: str | None = None,
+) -> bool:
+    """Close the job: complete (stage COMPLETE, 100 %), error (stage ERROR, progress kept) or cancelled.
+
+    ``error`` becomes ``last_error`` (cleared on success); ``artist_id`` and ``name`` (the name the
+    import found) are recorded when given. False if there is no such job.
+    """
+    if not status.is_final:
+        raise ValueError(f"finish_job needs a final status, not {status.value!r}")
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": status,
+        "last_error": error,
+        "finished_at": now,
+        "heartbeat_at": now,
+        "updated_at": now,
+    }
+    if status is JobStatus.COMPLETE:
+        values.update(stage=Stage.COMPLETE, progress=100)
+    elif status is JobStatus.ERROR:
+        values["stage"] = Stage.ERROR
+    if artist_id is not None:
+        values["artist_id"] = artist_id
+    if name:
+        values["name"] = name
+    result = await session.execute(
+        update(ImportJob)
+        .where(ImportJob.spotify_id == spotify_id)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) > 0
+
+
+async def cancel_queued_jobs(session: AsyncSession, spotify_ids: Iterable[str] | None = None) -> list[str]:
+    """Cancel queued jobs (these ids, or all when None) so they never start; returns the ids cancelled.
+
+    Running jobs are untouched: their worker stops them and records the outcome with :func:`finish_job`.
+    """
+    now = utcnow()
+    stmt = update(ImportJob).where(ImportJob.status == JobStatus.QUEUED)
+    if spotify_ids is not None:
+        wanted = list(dict.fromkeys(spotify_ids))
+        if not wanted:
+            return []
+        stmt = stmt.where(ImportJob.spotify_id.in_(wanted))
+    result = await session.execute(
+        stmt.values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
+        .returning(ImportJob.spotify_id, ImportJob.position)
+        .execution_options(synchronize_session="fetch")
+    )
+    return [spotify_id for spotify_id, _ in sorted(result.all(), key=lambda row: row[1])]
+
+
+async def requeue_jobs(session: AsyncSession, statuses: Iterable[JobStatus]) -> int:
+    """Queue every job in these final statuses again, at the end in their old order (retry failed).
+
+    Running jobs are not accepted: a live worker owns them (see :func:`resume_interrupted_jobs`).
+    """
+    wanted = set(statuses)
+    if not all(status.is_final for status in wanted):
+        raise ValueError("only finished jobs (complete, error, cancelled) can be requeued")
+    if not wanted:
+        return 0
+    jobs = list(
+        await session.scalars(
+            select(ImportJob)
+            .where(ImportJob.status.in_(list(wanted)))
+            .order_by(ImportJob.position, ImportJob.id)
+        )
+    )
+    position = await _next_position(session)
+    for offset, job in enumerate(jobs):
+        _reset_to_queued(job, position + offset)
+    await session.flush()
+    return len(jobs)
+
+
+async def resume_interrupted_jobs(
+    session: AsyncSession, worker: str | None = None, heartbeat_before: datetime | None = None
+) -> int:
+    """Put jobs left running by a process that died back in the queue (at their old place).
+
+    With no filter every running job is requeued (start-up of the only process); ``worker`` limits it
+    to one worker's jobs and ``heartbeat_before`` to jobs silent since then (a shared server).
+    """
+    stmt = update(ImportJob).where(ImportJob.status == JobStatus.RUNNING)
+    if worker is not None:
+        stmt = stmt.where(ImportJob.worker == worker)
+    if heartbeat_before is not None:
+        stmt = stmt.where(ImportJob.heartbeat_at < heartbeat_before)
+    result = await session.execute(
+        stmt.values(
+            status=JobStatus.QUEUED,
+            stage=Stage.INIT,
+            progress=0,
+            message="",
+            worker=None,
+            started_at=None,
+            updated_at=utcnow(),
+        ).execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result)
+
+
+async def remove_job(session: AsyncSession, spotify_id: str) -> bool:
+    """Delete the job from the ledger (the artist, if imported, stays); True if it existed."""
+    result = await session.execute(
+        delete(ImportJob)
+        .where(ImportJob.spotify_id == spotify_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) > 0
+
+
+# --- metric refresh runs ----------------------------------------------------------------------------
+
+
+async def start_refresh_run(session: AsyncSession, platform: str, run_date: datetime) -> int:
+    """Open a run (status running); ``run_date`` is the one timestamp every value of the run carries."""
+    run = MetricRefreshRun(
+        platform=platform,
+        run_date=run_date,
+        started_at=utcnow(),
+        status=RefreshRunStatus.RUNNING,
+        total=0,
+        updated=0,
+        failed=0,
+    )
+    session.add(run)
+    await session.flush()
+    return run.id
+
+
+async def add_refresh_result(
+    session: AsyncSession,
+    run_id: int,
+    artist_id: int,
+    name: str,
+    success: bool,
+    fans: int | None = None,
+    error: str | None = None,
+    previous_fans: int | None = None,
+) -> int:
+    """Record one artist's outcome in a run; returns the result's id."""
+    result = MetricRefreshResult(
+        run_id=run_id,
+        artist_id=artist_id,
+        name=name,
+        success=success,
+        fans=fans,
+        error=error,
+        previous_fans=previous_fans,
+    )
+    session.add(result)
+    await session.flush()
+    return result.id
+
+
+async def finish_refresh_run(
+    session: AsyncSession, run_id: int, status: RefreshRunStatus, total: int, updated: int, failed: int
+) -> None:
+    """Close a run with its final status and counts."""
+    if not status.is_final:
+        raise ValueError(f"finish_refresh_run needs a final status, not {status.value!r}")
+    await session.execute(
+        update(MetricRefreshRun)
+        .where(MetricRefreshRun.id == run_id)
+        .values(status=status, total=total, updated=updated, failed=failed, finished_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def list_refresh_runs(
+    session: AsyncSession, platform: str | None = None, limit: int | None = None
+) -> list[MetricRefreshRun]:
+    """Runs, newest first (optionally of one platform, at most ``limit``)."""
+    stmt = select(MetricRefreshRun).order_by(MetricRefreshRun.started_at.desc(), MetricRefreshRun.id.desc())
+    if platform is not None:
+        stmt = stmt.where(MetricRefreshRun.platform == platform)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+async def refresh_results(session: AsyncSession, run_id: int) -> list[MetricRefreshResult]:
+    """One run's per-artist results in the order they were recorded."""
+    return list(
+        await session.scalars(
+            select(MetricRefreshResult)
+            .where(MetricRefreshResult.run_id == run_id)
+            .order_by(MetricRefreshResult.id)
+        )
+    )

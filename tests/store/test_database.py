@@ -1,0 +1,96 @@
+"""The database handle: migrations match the models and rerun harmlessly; SQLite is set up for concurrency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from artist_desktop.store import Base, Database, open_database, repository
+
+EXPECTED_TABLES = {
+    "artists",
+    "artist_platform_ids",
+    "artist_metrics",
+    "tracks",
+    "artist_tracks",
+    "media_assets",
+    "import_jobs",
+    "metric_refresh_runs",
+    "metric_refresh_results",
+}
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migration_creates_every_table_and_matches_the_models(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+        differences = await connection.run_sync(_schema_differences)
+        revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    assert tables >= EXPECTED_TABLES
+    assert {table.name for table in Base.metadata.sorted_tables} == EXPECTED_TABLES
+    assert differences == []
+    assert revision == "0001"
+
+
+async def test_migrating_again_keeps_the_data(database: Database) -> None:
+    async with database.session() as session:
+        await repository.start_refresh_run(session, "deezer", datetime.now(UTC))
+        await session.commit()
+    await database.migrate()
+    await database.migrate()
+    async with database.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM metric_refresh_runs")) == 1
+        assert await connection.scalar(text("SELECT count(*) FROM alembic_version")) == 1
+
+
+async def test_sqlite_file_uses_wal_foreign_keys_and_waits_for_locks(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "library.sqlite3"
+    database = await open_database(f"sqlite:///{path}")
+    try:
+        assert path.exists(), "the parent directories are created"
+        async with database.engine.connect() as connection:
+            assert await connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+            assert await connection.scalar(text("PRAGMA busy_timeout")) >= 1000
+        assert database.dialect == "sqlite"
+        assert await database.ping()
+    finally:
+        await database.dispose()
+
+
+async def test_url_hides_the_password_and_selects_asyncpg() -> None:
+    database = Database.from_url("postgresql://analyst:s3cret@127.0.0.1:5432/music")
+    try:
+        assert "s3cret" not in database.url
+        assert "s3cret" not in repr(database)
+        assert database.url.startswith("postgresql+asyncpg://analyst:")
+        assert database.dialect == "postgresql"
+    finally:
+        await database.dispose()
+
+
+async def test_ping_is_false_when_the_server_is_not_there() -> None:
+    database = Database.from_url("postgresql://postgres@127.0.0.1:1/nothing")
+    try:
+        assert await database.ping() is False
+    finally:
+        await database.dispose()
+
+
+async def test_in_memory_sqlite_keeps_its_schema_across_sessions() -> None:
+    database = await open_database("sqlite://")
+    try:
+        async with database.session() as session:
+            assert await session.scalar(text("SELECT count(*) FROM import_jobs")) == 0
+    finally:
+        await database.dispose()

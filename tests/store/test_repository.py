@@ -1,0 +1,256 @@
+"""Artists, platform ids, metrics, the library view, tracks and media: idempotent writes, correct reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import StatementError
+
+from artist_desktop.domain import ArtistRecord, MetricType, Platform
+from artist_desktop.store import (
+    Artist,
+    ArtistMetric,
+    ArtistPlatformId,
+    Database,
+    PlatformArtist,
+    PlatformIdConflict,
+    repository,
+)
+
+DAY1 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+DAY2 = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
+DAY3 = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
+
+
+def _record(name: str, slug: str, **fields: Any) -> ArtistRecord:
+    return ArtistRecord(name=name, slug=slug, **fields)
+
+
+async def _count(database: Database, model: type) -> int:
+    async with database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_upsert_artist_by_slug_is_idempotent_and_keeps_known_fields(database: Database) -> None:
+    first = _record(
+        "Daft Punk",
+        "daft-punk",
+        country="FR",
+        genres=["french house"],
+        followers=9_000_000,
+        birth_date="1993",
+    )
+    async with database.session() as session:
+        artist_id = await repository.upsert_artist(session, first)
+        again = await repository.upsert_artist(session, first)
+        await session.commit()
+        assert await repository.artist_slug(session, artist_id) == "daft-punk"
+    assert again == artist_id
+
+    # A later import where MusicBrainz failed: no country, no genres; followers grew.
+    later = _record("Daft Punk", "daft-punk", followers=9_500_000, is_complete=True)
+    async with database.session() as session:
+        assert await repository.upsert_artist(session, later) == artist_id
+        await session.commit()
+        rows = await repository.library_rows(session)
+    assert [(row.artist_id, row.name, row.country) for row in rows] == [(artist_id, "Daft Punk", "FR")]
+
+    async with database.session() as session:
+        artist = await session.get(Artist, artist_id)
+        assert artist is not None
+        assert artist.genres == ["french house"]
+        assert artist.followers == 9_500_000
+        assert artist.birth_date == "1993"
+        assert artist.is_complete is True
+        assert artist.updated_at >= artist.created_at
+        assert artist.updated_at.tzinfo is not None
+
+
+async def test_platform_id_upsert_is_idempotent_and_unique(database: Database) -> None:
+    async with database.session() as session:
+        adele = await repository.upsert_artist(session, _record("Adele", "adele"))
+        drake = await repository.upsert_artist(session, _record("Drake", "drake"))
+        await repository.upsert_platform_id(session, adele, "deezer", "75798")
+        await repository.upsert_platform_id(session, adele, "deezer", "75798")
+        await session.commit()
+    assert await _count(database, ArtistPlatformId) == 1
+
+    async with database.session() as session:
+        with pytest.raises(PlatformIdConflict) as conflict:
+            await repository.upsert_platform_id(session, drake, "deezer", "75798")
+        assert conflict.value.owner_id == adele
+        # A corrected match replaces the artist's id on that platform instead of adding a second one.
+        await repository.upsert_platform_id(session, adele, "deezer", "11111")
+        await session.commit()
+        assert await repository.find_artist_id_by_platform(session, "deezer", "11111") == adele
+        assert await repository.find_artist_id_by_platform(session, "deezer", "75798") is None
+    assert await _count(database, ArtistPlatformId) == 1
+
+    async with database.session() as session:
+        assert await repository.delete_platform_id(session, adele, "deezer") is True
+        assert await repository.delete_platform_id(session, adele, "deezer") is False
+        await session.commit()
+    assert await _count(database, ArtistPlatformId) == 0
+
+
+async def test_artists_with_and_without_a_platform_id(database: Database) -> None:
+    async with database.session() as session:
+        adele = await repository.upsert_artist(session, _record("Adele", "adele"))
+        bjork = await repository.upsert_artist(session, _record("Björk", "bjork"))
+        await repository.upsert_platform_id(session, adele, "deezer", "75798")
+        await repository.upsert_platform_id(session, bjork, "spotify", "7w29UYBi0qsHi5RTcv3lmA")
+        await session.commit()
+        assert await repository.artists_with_platform_id(session, "deezer") == [
+            PlatformArtist(adele, "Adele", "75798")
+        ]
+        assert await repository.artists_without_platform_id(session, "deezer") == [(bjork, "Björk")]
+        assert await repository.spotify_ids_in_library(
+            session, ["7w29UYBi0qsHi5RTcv3lmA", "4dpARuHxo51G3z768sgnrY"]
+        ) == {"7w29UYBi0qsHi5RTcv3lmA"}
+
+
+async def test_same_metric_twice_leaves_one_row_with_the_newer_value(database: Database) -> None:
+    async with database.session() as session:
+        artist = await repository.upsert_artist(session, _record("Adele", "adele"))
+        await repository.upsert_metric(session, artist, "deezer", "followers", 100, DAY1)
+        await session.commit()
+    # The same instant written in another time zone is the same key.
+    paris = DAY1.astimezone(timezone(timedelta(hours=2)))
+    async with database.session() as session:
+        await repository.upsert_metric(session, artist, "deezer", "followers", 150, paris)
+        await session.commit()
+    assert await _count(database, ArtistMetric) == 1
+    async with database.session() as session:
+        assert await repository.latest_metric(session, artist, "deezer", "followers") == 150
+        assert await repository.metric_history(session, artist) == {("deezer", "followers"): [(DAY1, 150.0)]}
+
+
+async def test_naive_dates_are_refused(database: Database) -> None:
+    async with database.session() as session:
+        artist = await repository.upsert_artist(session, _record("Adele", "adele"))
+        with pytest.raises(StatementError, match="naive datetime"):
+            await repository.upsert_metric(session, artist, "deezer", "followers", 1, datetime(2024, 1, 1))
+
+
+async def test_latest_metric_before_a_run_and_history_in_date_order(database: Database) -> None:
+    async with database.session() as session:
+        artist = await repository.upsert_artist(session, _record("Adele", "adele"))
+        for date, value in [(DAY2, 200), (DAY1, 100), (DAY3, 300)]:
+            await repository.upsert_metric(session, artist, "deezer", "followers", value, date)
+        await repository.upsert_metric(session, artist, "spotify", "popularity", 88, DAY2)
+        await session.commit()
+        assert await repository.latest_metric(session, artist, "deezer", "followers") == 300
+        assert await repository.latest_metric(session, artist, "deezer", "followers", before=DAY3) == 200
+        assert await repository.latest_metric(session, artist, "deezer", "followers", before=DAY1) is None
+        assert await repository.latest_metric(session, artist, "deezer", "albums") is None
+        history = await repository.metric_history(session, artist)
+    assert history == {
+        ("deezer", "followers"): [(DAY1, 100.0), (DAY2, 200.0), (DAY3, 300.0)],
+        ("spotify", "popularity"): [(DAY2, 88.0)],
+    }
+    assert all(date.tzinfo == UTC for date, _ in history[("deezer", "followers")])
+
+
+async def test_library_rows_show_latest_followers_per_platform(database: Database) -> None:
+    async with database.session() as session:
+        adele = await repository.upsert_artist(
+            session, _record("Adele", "adele", country="GB", image_url="https://i.scdn.co/image/adele")
+        )
+        bjork = await repository.upsert_artist(session, _record("björk", "bjork"))
+        # The pipeline passes the domain enums; they are stored as their plain values.
+        await repository.upsert_platform_id(session, adele, Platform.SPOTIFY, "4dpARuHxo51G3z768sgnrY")
+        await repository.upsert_metric(
+            session, adele, Platform.SPOTIFY, MetricType.FOLLOWERS, 50_000_000, DAY1
+        )
+        await repository.upsert_metric(session, adele, "spotify", "followers", 51_000_000, DAY3)
+        await repository.upsert_metric(session, adele, "deezer", "followers", 7_000_000, DAY2)
+        await repository.upsert_metric(session, adele, "deezer", "followers", 6_900_000, DAY1)
+        await repository.upsert_metric(session, adele, "spotify", "popularity", 90, DAY3)
+        await session.commit()
+        rows = await repository.library_rows(session)
+    assert [row.name for row in rows] == ["Adele", "björk"], "sorted by name, ignoring case"
+    first, second = rows
+    assert first.artist_id == adele
+    assert first.spotify_id == "4dpARuHxo51G3z768sgnrY"
+    assert first.country == "GB"
+    assert first.image_url == "https://i.scdn.co/image/adele"
+    assert first.followers == {"spotify": 51_000_000, "deezer": 7_000_000}
+    assert (second.artist_id, second.spotify_id, second.followers) == (bjork, None, {})
+
+
+async def test_library_rows_for_many_artists_in_few_queries(database: Database) -> None:
+    statements: list[str] = []
+    async with database.session() as session:
+        for index in range(300):
+            artist = await repository.upsert_artist(
+                session, _record(f"Artist {index:04d}", f"artist-{index}")
+            )
+            await repository.upsert_metric(session, artist, "deezer", "followers", index, DAY1)
+            await repository.upsert_metric(session, artist, "deezer", "followers", index + 1, DAY2)
+        await session.commit()
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with database.session() as session:
+            rows = await repository.library_rows(session)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    assert len(rows) == 300
+    assert rows[7].followers == {"deezer": 8}
+    assert len([sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]) <= 2
+
+
+async def test_tracks_are_upserted_and_the_top_list_replaced(database: Database) -> None:
+    async with database.session() as session:
+        artist = await repository.upsert_artist(session, _record("Adele", "adele"))
+        hello = await repository.upsert_track(
+            session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 80, 295000, "25", None
+        )
+        skyfall = await repository.upsert_track(
+            session, "6VObnIkLVruX4UVyxWhlqm", "Skyfall", 75, 286000, None, None
+        )
+        again = await repository.upsert_track(
+            session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 82, 295000, "25", "x"
+        )
+        assert again == hello
+        await repository.set_artist_tracks(session, artist, [hello, skyfall])
+        await repository.set_artist_tracks(session, artist, [skyfall, hello, skyfall])
+        await session.commit()
+        tracks = await repository.artist_tracks(session, artist)
+    assert [(track.name, track.popularity) for track in tracks] == [("Skyfall", 75), ("Hello", 82)]
+
+
+async def test_media_asset_upsert_replaces_the_file_of_the_same_source(database: Database) -> None:
+    async with database.session() as session:
+        artist = await repository.upsert_artist(session, _record("Adele", "adele"))
+        url = "https://i.scdn.co/image/ab67616d"
+        first = await repository.upsert_media_asset(
+            session, artist, "artist_image", url, "a" * 64, "media/aa.jpg", "image/jpeg", 1000
+        )
+        second = await repository.upsert_media_asset(
+            session, artist, "artist_image", url, "b" * 64, "media/bb.jpg", "image/jpeg", 2000, 640, 640
+        )
+        await session.commit()
+        assets = await repository.media_assets(session, artist)
+    assert first == second
+    assert [(a.sha256, a.path, a.size_bytes, a.width) for a in assets] == [
+        ("b" * 64, "media/bb.jpg", 2000, 640)
+    ]
+
+
+async def test_deleting_an_artist_removes_its_ids_and_metrics(database: Database) -> None:
+    async with database.session() as session:
+        artist = await repository.upsert_artist(session, _record("Adele", "adele"))
+        await repository.upsert_platform_id(session, artist, "deezer", "75798")
+        await repository.upsert_metric(session, artist, "deezer", "followers", 1, DAY1)
+        await session.commit()
+        await session.delete(await session.get(Artist, artist))
+        await session.commit()
+    assert await _count(database, ArtistPlatformId) == 0
+    assert await _count(database, ArtistMetric) == 0
