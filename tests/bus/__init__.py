@@ -1,0 +1,1 @@
+"""Tests of the progress bus and the embedded redis-server."""
