@@ -17,12 +17,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from artist_desktop.bus import EmbeddedRedis, ProgressBus, connect_redis
-from artist_desktop.config import Settings
+from artist_desktop.config import Settings, with_overrides
 from artist_desktop.store import Database, open_database
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from artist_desktop.pipeline.runner import BatchRunner
     from artist_desktop.services import ServiceClients
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
     await asyncio.to_thread(double.start_in_thread)
     try:
         log.info("demo mode: API double at %s", double.urls.deezer_api_url)
-        yield settings.model_copy(update={**double.urls.as_settings(), **double.demo_credentials})
+        yield with_overrides(settings, **double.urls.as_settings())
     finally:
         await asyncio.to_thread(double.stop_thread)
 
@@ -67,6 +68,7 @@ class AppServices:
         self._bus: ProgressBus | None = None
         self._database: Database | None = None
         self._clients: ServiceClients | None = None
+        self._runner: BatchRunner | None = None
         self.redis_url = ""
 
     # The parts, available once started.
@@ -85,6 +87,11 @@ class AppServices:
         assert self._clients is not None, "AppServices.start() first"
         return self._clients
 
+    @property
+    def runner(self) -> BatchRunner:
+        assert self._runner is not None, "AppServices.start() first"
+        return self._runner
+
     async def start(self) -> None:
         async with contextlib.AsyncExitStack() as stack:
             settings = self.settings = await stack.enter_async_context(demo_backend(self.settings))
@@ -96,7 +103,7 @@ class AppServices:
                 stack.push_async_callback(self._embedded.stop)
             self._redis = connect_redis(self.redis_url)
             stack.push_async_callback(self._redis.aclose)
-            await self._redis.ping()
+            await self._redis.ping()  # type: ignore[misc]  # redis-py types ping() as "Awaitable[bool] | bool"
             self._bus = ProgressBus(self._redis, settings.redis_prefix)
             self._database = await open_database(settings.effective_database_url)
             stack.push_async_callback(self._database.dispose)
@@ -104,6 +111,21 @@ class AppServices:
 
             self._clients = build_clients(settings)
             stack.push_async_callback(self._clients.aclose)
+            from artist_desktop.pipeline.media_cache import MediaCache
+            from artist_desktop.pipeline.runner import BatchRunner
+            from artist_desktop.services.images import ImageClient
+
+            images = ImageClient()
+            stack.push_async_callback(images.aclose)
+            self._runner = BatchRunner(
+                self._database,
+                self._bus,
+                self._clients,
+                images,
+                MediaCache(settings.media_dir),
+                concurrency=settings.concurrency,
+            )
+            stack.push_async_callback(self._runner.stop)
             self._stack = stack.pop_all()
 
     async def stop(self) -> None:
@@ -114,13 +136,13 @@ class AppServices:
                 await stack.aclose()
             except Exception:
                 log.exception("shutting down failed")
-        self._clients = self._database = self._redis = self._embedded = self._bus = None
+        self._clients = self._database = self._redis = self._embedded = self._bus = self._runner = None
 
     async def health(self) -> Health:
         redis_ok = False
-        if self._redis is not None:
+        if self._bus is not None:
             with contextlib.suppress(Exception):
-                redis_ok = bool(await asyncio.wait_for(self._redis.ping(), 2))
+                redis_ok = await asyncio.wait_for(self._bus.ping(), 2)
         database_ok = False
         if self._database is not None:
             with contextlib.suppress(Exception):
@@ -164,7 +186,8 @@ def run_gui(settings: Settings) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(_gui_main(settings))
+        exit_code: int = loop.run_until_complete(_gui_main(settings))
+        return exit_code
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())

@@ -123,3 +123,46 @@ def search(ctx: click.Context, query: str, limit: int, offset: int, as_json: boo
     shown = page.offset + len(page.items)
     if shown < page.total:
         click.echo(f"{shown} of {page.total}; more with --offset {shown}", err=True)
+
+
+@main.command("import")
+@click.argument("spotify_ids", nargs=-1, required=True, metavar="SPOTIFY_ID...")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome of each artist as JSON.")
+@click.pass_context
+def import_artists(ctx: click.Context, spotify_ids: tuple[str, ...], as_json: bool) -> None:
+    """Import artists by Spotify id, headless: live progress on stderr, the summary on stdout.
+
+    Exit 0 when every artist completed, 1 when any failed, 2 for bad ids (nothing is started).
+    """
+    from artist_desktop.app import AppServices
+    from artist_desktop.console import LiveProgress
+    from artist_desktop.pipeline.runner import JobOutcome, invalid_spotify_ids
+
+    ids = list(dict.fromkeys(spotify_ids))
+    bad = invalid_spotify_ids(ids)
+    if bad:
+        for value in bad:
+            click.echo(f"Not a Spotify artist id (22 letters and digits): {value!r}", err=True)
+        ctx.exit(EXIT_USAGE)
+
+    async def go() -> list[JobOutcome]:
+        async with AppServices(_settings(ctx)) as services:
+            runner = services.runner
+            resumed = await runner.resume_interrupted()
+            if resumed:
+                click.echo(f"Resuming {resumed} interrupted import(s).", err=True)
+            async with LiveProgress(services.bus, ids):
+                await runner.enqueue([(spotify_id, spotify_id) for spotify_id in ids])
+                await runner.run_until_idle()
+            return await runner.outcomes(ids)
+
+    outcomes = _run(go())
+    failed = [outcome for outcome in outcomes if outcome.status.value != "complete"]
+    if as_json:
+        click.echo(json.dumps([outcome.to_json() for outcome in outcomes], indent=2))
+    else:
+        for outcome in outcomes:
+            line = f"{outcome.spotify_id}  {outcome.name}  {outcome.status.value}"
+            click.echo(line + (f"  ({outcome.stage.value}: {outcome.error})" if outcome.error else ""))
+        click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} imported.", err=True)
+    ctx.exit(EXIT_FAILED if failed else EXIT_OK)

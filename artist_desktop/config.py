@@ -255,6 +255,14 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"The settings file {settings_file()} is not valid TOML: {exc}") from None
 
 
+def with_overrides(settings: Settings, **values: Any) -> Settings:
+    """A copy of `settings` with some values replaced, validated like any other value (secrets stay secret)."""
+    try:
+        return Settings.model_validate({**settings.model_dump(), **values})
+    except ValidationError as exc:
+        raise SettingsError(f"Invalid settings: {exc}") from None
+
+
 def save_settings(values: dict[str, Any]) -> Path:
     """Write the non-secret settings to the settings file and secrets to the keyring.
 

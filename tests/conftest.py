@@ -94,6 +94,9 @@ def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.events._set_running_loop(None)
     yield loop
+    executor = loop._QEventLoop__default_executor  # type: ignore[attr-defined]  # no public accessor
+    if executor is not None:
+        executor.shutdown()
 
 
 @pytest.fixture

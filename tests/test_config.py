@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from artist_desktop.config import SettingsError, load_settings, save_settings, settings_file
+from artist_desktop.config import SettingsError, load_settings, save_settings, settings_file, with_overrides
 
 
 def test_defaults_use_sqlite_in_the_data_dir(isolated_user_env: Path) -> None:
@@ -71,3 +71,12 @@ def test_malformed_settings_file_is_a_clear_error() -> None:
     path.write_text("concurrency = = 3\n")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings()
+
+
+def test_overrides_are_validated_and_keep_secrets_secret() -> None:
+    settings = with_overrides(load_settings(), spotify_client_secret="s3cr3t-value", concurrency=3)
+    assert settings.spotify_client_secret.get_secret_value() == "s3cr3t-value"
+    assert "s3cr3t-value" not in repr(settings)
+    assert settings.concurrency == 3
+    with pytest.raises(SettingsError, match="concurrency"):
+        with_overrides(settings, concurrency=0)
