@@ -11,8 +11,8 @@ import contextlib
 import logging
 import signal
 import sys
-from dataclasses import dataclass
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,7 @@ class Health:
 
 @contextlib.asynccontextmanager
 async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
-    """In demo mode, run the bundled API double and yield settings pointed at it; else the settings as given."""
+    """In demo mode, run the bundled API double and yield settings pointed at it; else `settings` as is."""
     if not settings.demo:
         yield settings
         return
@@ -60,8 +60,10 @@ async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
 class AppServices:
     """Starts the app's parts in dependency order and stops them in reverse, even after a failure."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clients: ServiceClients | None = None) -> None:
+        """`clients` replaces the API clients the settings would build (tests and benchmarks tune them)."""
         self.settings = settings
+        self._given_clients = clients
         self._stack: contextlib.AsyncExitStack | None = None
         self._embedded: EmbeddedRedis | None = None
         self._redis: Redis | None = None
@@ -109,7 +111,7 @@ class AppServices:
             stack.push_async_callback(self._database.dispose)
             from artist_desktop.services import build_clients
 
-            self._clients = build_clients(settings)
+            self._clients = self._given_clients or build_clients(settings)
             stack.push_async_callback(self._clients.aclose)
             from artist_desktop.pipeline.media_cache import MediaCache
             from artist_desktop.pipeline.runner import BatchRunner

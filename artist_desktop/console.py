@@ -60,9 +60,11 @@ class LiveProgress:
     async def _follow(self, ready: asyncio.Event) -> None:
         wanted = set(self.order)
         interactive = self.console.is_terminal
-        with Live(self.render(), console=self.console, refresh_per_second=8, transient=False) if interactive else (
-            contextlib.nullcontext()
-        ) as live:
+        with (
+            Live(self.render(), console=self.console, refresh_per_second=8, transient=False)
+            if interactive
+            else (contextlib.nullcontext()) as live
+        ):
             async with self.bus.subscribe() as subscription:
                 ready.set()
                 async for update in subscription:
@@ -73,4 +75,6 @@ class LiveProgress:
                     if live is not None:
                         live.update(self.render())
                     elif previous is None or previous.stage != update.stage:
-                        self.console.print(f"{update.spotify_id} {update.stage.label} {update.progress}% {update.message}")
+                        self.console.print(
+                            f"{update.spotify_id} {update.stage.label} {update.progress}% {update.message}"
+                        )

@@ -6,11 +6,16 @@ import asyncio
 import ipaddress
 import os
 import socket
-from collections.abc import Coroutine, Iterator
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+
+if TYPE_CHECKING:
+    from artist_desktop.bus import ProgressBus
+    from artist_desktop.devtools.api_double import ApiDouble
 
 T = TypeVar("T")
 
@@ -37,9 +42,9 @@ _real_getaddrinfo = socket.getaddrinfo
 
 
 def _guard_address(address: Any) -> None:
-    if isinstance(address, tuple) and address and isinstance(address[0], str):
-        if not _is_loopback(address[0]):
-            raise InternetAccessError(f"tests must not reach the network: connect to {address[0]!r}")
+    host = address[0] if isinstance(address, tuple) and address else None
+    if isinstance(host, str) and not _is_loopback(host):
+        raise InternetAccessError(f"tests must not reach the network: connect to {host!r}")
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> None:
@@ -80,6 +85,51 @@ def isolated_user_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("ARTIST_DESKTOP_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ARTIST_DESKTOP_SETTINGS_FILE", str(tmp_path / "config" / "settings.toml"))
     yield data_dir
+
+
+# -- real services -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a private redis-server (unix socket) that lives for the whole test session."""
+    from artist_desktop.bus import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.start_sync()
+    finally:
+        server.stop_sync()
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of the test's own, so tests sharing the server never see each other's keys."""
+    return f"test-{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.fixture
+async def bus(redis_url: str, redis_prefix: str) -> AsyncIterator[ProgressBus]:
+    from artist_desktop.bus import connect_redis
+
+    client = connect_redis(redis_url)
+    try:
+        yield ProgressBus(client, prefix=redis_prefix)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def api_double() -> AsyncIterator[ApiDouble]:
+    """The local API double (Spotify, Deezer, MusicBrainz, images) on a free loopback port."""
+    from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+
+    double = ApiDouble(DoubleConfig())
+    await double.start()
+    try:
+        yield double
+    finally:
+        await double.stop()
 
 
 # -- Qt + qasync ---------------------------------------------------------------------------------

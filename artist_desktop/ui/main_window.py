@@ -123,7 +123,9 @@ class MainWindow(QMainWindow):
         self.tasks.run(self.services.health(), self.show_health, name="health")
 
     def show_health(self, health: Health) -> None:
-        self.redis_label.setText(f"Redis: {'connected' if health.redis_ok else 'unreachable'} ({health.redis_where})")
+        self.redis_label.setText(
+            f"Redis: {'connected' if health.redis_ok else 'unreachable'} ({health.redis_where})"
+        )
         self.database_label.setText(
             f"Database: {'ready' if health.database_ok else 'unreachable'} ({health.database_where})"
         )

@@ -1,0 +1,287 @@
+"""The batch runner: imports queued artists with a concurrency limit, through the durable job ledger.
+
+Every artist is an `import_jobs` row: queued -> running -> complete | error | cancelled. The runner claims
+queued jobs in selection order, runs the stages, and records the end; cancel and retry act on the ledger
+and on the running tasks. Jobs a crashed process left running go back to the queue on start-up.
+One artist's failure never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from artist_desktop.bus import ProgressBus
+from artist_desktop.domain import JobStatus, ProgressUpdate, Stage, is_spotify_id, utcnow
+from artist_desktop.pipeline.media_cache import MediaCache
+from artist_desktop.pipeline.stages import ArtistImport, Reporter, StageDeps, StageFailed, run_stages
+from artist_desktop.services import ServiceClients
+from artist_desktop.services.images import ImageClient
+from artist_desktop.store import Database, repository
+
+log = logging.getLogger(__name__)
+
+CANCELLED = "Cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """How one artist's import ended, for the batch summary (`import --json` prints these)."""
+
+    spotify_id: str
+    name: str
+    status: JobStatus
+    stage: Stage
+    error: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "spotify_id": self.spotify_id,
+            "name": self.name,
+            "status": self.status.value,
+            "stage": self.stage.value,
+            "error": self.error,
+        }
+
+
+def invalid_spotify_ids(ids: Iterable[str]) -> list[str]:
+    return [value for value in ids if not is_spotify_id(value)]
+
+
+class BatchRunner:
+    """Runs import jobs from the ledger, at most `concurrency` at once."""
+
+    def __init__(
+        self,
+        database: Database,
+        bus: ProgressBus,
+        clients: ServiceClients,
+        images: ImageClient,
+        media: MediaCache,
+        *,
+        concurrency: int = 4,
+        worker: str | None = None,
+    ) -> None:
+        self.database = database
+        self.bus = bus
+        self.deps = StageDeps(clients=clients, images=images, media=media, database=database, bus=bus)
+        self.concurrency = concurrency
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._batch_ts: datetime | None = None
+
+    # -- the ledger ----------------------------------------------------------------------------
+    async def enqueue(self, items: list[tuple[str, str]]) -> list[str]:
+        """Queue artists (spotify id, display name) in selection order; returns the ids queued."""
+        bad = invalid_spotify_ids(spotify_id for spotify_id, _ in items)
+        if bad:
+            raise ValueError("Not Spotify artist ids: " + ", ".join(bad))
+        async with self.database.session() as session, session.begin():
+            jobs = await repository.enqueue_jobs(session, items)
+        for job in jobs:
+            if job.status is JobStatus.QUEUED:
+                await self.bus.publish(ProgressUpdate(job.spotify_id, Stage.INIT, 0, "Queued"))
+        self._wake.set()
+        return [job.spotify_id for job in jobs]
+
+    async def resume_interrupted(self) -> int:
+        """Jobs a crashed process left running go back to the queue (start-up)."""
+        async with self.database.session() as session, session.begin():
+            count = await repository.resume_interrupted_jobs(session)
+        if count:
+            log.info("resuming %d interrupted import(s)", count)
+            self._wake.set()
+        return count
+
+    async def retry(self, spotify_id: str) -> None:
+        await self._requeue([spotify_id])
+
+    async def retry_failed(self) -> int:
+        async with self.database.session() as session:
+            jobs = await repository.list_jobs(session)
+        failed = [job.spotify_id for job in jobs if job.status in (JobStatus.ERROR, JobStatus.CANCELLED)]
+        await self._requeue(failed)
+        return len(failed)
+
+    async def _requeue(self, spotify_ids: list[str]) -> None:
+        if not spotify_ids:
+            return
+        async with self.database.session() as session, session.begin():
+            names = {job.spotify_id: job.name for job in await repository.list_jobs(session)}
+        await self.enqueue([(spotify_id, names.get(spotify_id, spotify_id)) for spotify_id in spotify_ids])
+
+    async def cancel(self, spotify_id: str) -> None:
+        """Stop one artist: a queued one never starts, a running one stops where it is (nothing half-saved)."""
+        task = self._running.get(spotify_id)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            return
+        async with self.database.session() as session, session.begin():
+            changed = await repository.cancel_queued_jobs(session, [spotify_id])
+        for cancelled in changed:
+            await self._publish_cancelled(cancelled, 0)
+
+    async def cancel_all(self) -> None:
+        async with self.database.session() as session, session.begin():
+            changed = await repository.cancel_queued_jobs(session, None)
+        for cancelled in changed:
+            await self._publish_cancelled(cancelled, 0)
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def remove(self, spotify_id: str) -> None:
+        """Take an artist off the queue (and out of the progress view)."""
+        await self.cancel(spotify_id)
+        async with self.database.session() as session, session.begin():
+            await repository.remove_job(session, spotify_id)
+        await self.bus.clear(spotify_id)
+
+    async def outcomes(self, spotify_ids: Iterable[str] | None = None) -> list[JobOutcome]:
+        async with self.database.session() as session:
+            jobs = await repository.list_jobs(session)
+        wanted = None if spotify_ids is None else list(spotify_ids)
+        by_id = {job.spotify_id: job for job in jobs}
+        chosen = [by_id[i] for i in wanted if i in by_id] if wanted is not None else jobs
+        return [JobOutcome(job.spotify_id, job.name, job.status, job.stage, job.last_error) for job in chosen]
+
+    # -- running ---------------------------------------------------------------------------------
+    async def run_until_idle(self) -> None:
+        """Import every queued job, then return (the command line's batch)."""
+        self._batch_ts = utcnow()
+        try:
+            while True:
+                started = await self._fill_slots()
+                if not self._running:
+                    if not started:
+                        return
+                    continue
+                await asyncio.wait(list(self._running.values()), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            await self._cancel_running()
+            raise
+        finally:
+            self._batch_ts = None
+
+    def start(self) -> None:
+        """Keep importing in the background as jobs arrive (the window and `serve`)."""
+        if self._loop_task is None:
+            self._loop_task = asyncio.get_running_loop().create_task(self._serve(), name="batch-runner")
+
+    async def stop(self) -> None:
+        """Stop claiming jobs and cancel the running ones; they are marked cancelled, not lost."""
+        task, self._loop_task = self._loop_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._cancel_running()
+
+    async def _serve(self) -> None:
+        while True:
+            if self._batch_ts is None or not self._running:
+                self._batch_ts = utcnow()  # a new batch starts when the runner was idle
+            await self._fill_slots()
+            self._wake.clear()
+            woken = asyncio.ensure_future(self._wake.wait())
+            waiters: set[asyncio.Future[Any]] = {woken, *self._running.values()}
+            try:
+                await asyncio.wait(waiters, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                woken.cancel()
+
+    async def _cancel_running(self) -> None:
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _fill_slots(self) -> int:
+        free = self.concurrency - len(self._running)
+        started = 0
+        while free > 0:
+            async with self.database.session() as session, session.begin():
+                job = await repository.claim_next_job(session, self.worker)
+            if job is None:
+                break
+            task = asyncio.get_running_loop().create_task(
+                self._import(job.spotify_id, job.name), name=f"import-{job.spotify_id}"
+            )
+            self._running[job.spotify_id] = task
+            task.add_done_callback(functools.partial(self._forget, job.spotify_id))
+            free -= 1
+            started += 1
+        return started
+
+    def _forget(self, spotify_id: str, _task: asyncio.Task[None]) -> None:
+        self._running.pop(spotify_id, None)
+
+    async def _import(self, spotify_id: str, name: str) -> None:
+        job = ArtistImport(spotify_id=spotify_id, batch_ts=self._batch_ts or utcnow(), name=name)
+        reporter = Reporter(job, self.bus, on_published=self._record_progress)
+        try:
+            await run_stages(job, self.deps, reporter)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED))
+            raise
+        except StageFailed as exc:
+            await self._end(job, reporter, JobStatus.ERROR, exc.stage, exc.reason)
+        except Exception as exc:  # a bug in one artist's import must not stop the batch
+            log.exception("importing %s failed", spotify_id)
+            await self._end(job, reporter, JobStatus.ERROR, job.stage, f"Unexpected error: {exc}")
+        else:
+            await self._end(job, reporter, JobStatus.COMPLETE, Stage.COMPLETE, None)
+
+    async def _record_progress(self, update: ProgressUpdate) -> None:
+        if update.stage.is_final:
+            return
+        async with self.database.session() as session, session.begin():
+            await repository.update_job_progress(
+                session, update.spotify_id, update.stage, update.progress, update.message
+            )
+
+    async def _end(
+        self, job: ArtistImport, reporter: Reporter, status: JobStatus, stage: Stage, error: str | None
+    ) -> None:
+        async with self.database.session() as session, session.begin():
+            await repository.finish_job(
+                session,
+                job.spotify_id,
+                status,
+                error=error,
+                artist_id=job.artist_id,
+                name=job.name or None,
+            )
+        if status is JobStatus.COMPLETE:
+            message = "Imported" + (" with warnings" if job.warnings else "")
+            await reporter.publish(
+                Stage.COMPLETE, 100, message, {"artist_id": job.artist_id, "name": job.name}
+            )
+        else:
+            await reporter.publish(
+                Stage.ERROR, job.progress, error or "Failed", {"stage": stage.value, "reason": error}
+            )
+
+    async def _publish_cancelled(self, spotify_id: str, progress: int) -> None:
+        await self.bus.publish(
+            ProgressUpdate(
+                spotify_id,
+                Stage.ERROR,
+                progress,
+                CANCELLED,
+                payload={"stage": Stage.INIT.value, "reason": CANCELLED},
+            )
+        )

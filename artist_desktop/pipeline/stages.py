@@ -1,0 +1,296 @@
+"""The five working stages of one artist's import, as DESIGN.md's "Stages, concretely" table says.
+
+INIT 0-5, METADATA 5-25, ANALYTICS 25-50, MEDIA 50-75, STORE 75-95, then COMPLETE 100 (the runner
+publishes COMPLETE or ERROR). A required source that fails (the Spotify artist, the database) raises
+`StageFailed`; an optional one (MusicBrainz, Deezer, images, top tracks) adds a warning and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from artist_desktop.bus import ProgressBus
+from artist_desktop.domain import (
+    STAGE_RANGES,
+    ArtistRecord,
+    MetricType,
+    Platform,
+    ProgressUpdate,
+    Stage,
+    is_spotify_id,
+    slugify,
+)
+from artist_desktop.metrics.deezer_matcher import find_deezer_id
+from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
+from artist_desktop.services import ServiceClients, ServiceError
+from artist_desktop.services.deezer import DeezerArtist
+from artist_desktop.services.images import ImageClient
+from artist_desktop.services.musicbrainz import MusicBrainzArtist
+from artist_desktop.services.spotify import SpotifyArtist, SpotifyTrack
+from artist_desktop.store import Database, repository
+
+log = logging.getLogger(__name__)
+
+
+class StageFailed(Exception):
+    """A required step failed: the artist ends as ERROR naming `stage`."""
+
+    def __init__(self, stage: Stage, reason: str) -> None:
+        super().__init__(f"{stage.label}: {reason}")
+        self.stage = stage
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class StageDeps:
+    """What the stages use, shared by every artist of a batch."""
+
+    clients: ServiceClients
+    images: ImageClient
+    media: MediaCache
+    database: Database
+    bus: ProgressBus
+    market: str = "US"
+
+
+@dataclass(slots=True)
+class ArtistImport:
+    """One artist's way through the stages: what each stage found, and the progress published so far."""
+
+    spotify_id: str
+    batch_ts: datetime
+    name: str = ""
+    stage: Stage = Stage.INIT
+    progress: int = 0
+    warnings: list[str] = field(default_factory=list)
+    spotify: SpotifyArtist | None = None
+    musicbrainz: MusicBrainzArtist | None = None
+    deezer: DeezerArtist | None = None
+    tracks: list[SpotifyTrack] = field(default_factory=list)
+    media: list[tuple[str, str, CachedMedia]] = field(default_factory=list)
+    artist_id: int | None = None
+
+    @property
+    def details(self) -> str:
+        return "; ".join(self.warnings)
+
+
+ProgressSink = Callable[[ProgressUpdate], Awaitable[None]]
+
+
+class Reporter:
+    """Publishes an artist's progress, keeping it monotonic within the run."""
+
+    def __init__(self, job: ArtistImport, bus: ProgressBus, on_published: ProgressSink | None = None) -> None:
+        self.job = job
+        self.bus = bus
+        self.on_published = on_published
+
+    async def report(
+        self, stage: Stage, fraction: float, message: str, payload: dict[str, Any] | None = None
+    ) -> ProgressUpdate:
+        """`fraction` (0-1) is how far into `stage` the work is; it maps onto the stage's progress range."""
+        low, high = STAGE_RANGES.get(stage, (self.job.progress, self.job.progress))
+        progress = max(self.job.progress, round(low + (high - low) * min(max(fraction, 0.0), 1.0)))
+        return await self.publish(stage, progress, message, payload)
+
+    async def publish(
+        self, stage: Stage, progress: int, message: str, payload: dict[str, Any] | None = None
+    ) -> ProgressUpdate:
+        self.job.stage = stage
+        self.job.progress = (
+            max(self.job.progress, progress) if stage is not Stage.ERROR else self.job.progress
+        )
+        update = await self.bus.publish(
+            ProgressUpdate(
+                spotify_id=self.job.spotify_id,
+                stage=stage,
+                progress=self.job.progress,
+                message=message,
+                details=self.job.details,
+                payload=payload,
+            )
+        )
+        if self.on_published is not None:
+            await self.on_published(update)
+        return update
+
+
+async def _optional(job: ArtistImport, what: str, call: Awaitable[Any]) -> Any:
+    """Await an optional source; its failure becomes a warning in `details` instead of an error."""
+    try:
+        return await call
+    except ServiceError as exc:
+        job.warnings.append(f"{what}: {exc}")
+        log.info("%s: %s unavailable: %s", job.spotify_id, what, exc)
+        return None
+
+
+async def stage_init(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    await reporter.report(Stage.INIT, 0.0, "Adding artist")
+    if not is_spotify_id(job.spotify_id):
+        raise StageFailed(
+            Stage.INIT, f"{job.spotify_id!r} is not a Spotify artist id (22 letters and digits)"
+        )
+    await reporter.report(Stage.INIT, 1.0, "Artist added")
+
+
+async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    await reporter.report(Stage.METADATA, 0.0, "Fetching the Spotify artist")
+    try:
+        job.spotify = await deps.clients.spotify.get_artist(job.spotify_id)
+    except ServiceError as exc:
+        raise StageFailed(Stage.METADATA, f"Spotify: {exc}") from exc
+    job.name = job.spotify.name
+    await reporter.report(Stage.METADATA, 1 / 3, f"Looking up {job.name} on MusicBrainz")
+    job.musicbrainz = await _optional(
+        job, "MusicBrainz", deps.clients.musicbrainz.artist_for_spotify_url(job.spotify.url)
+    )
+    await reporter.report(Stage.METADATA, 2 / 3, f"Finding {job.name} on Deezer")
+    job.deezer = await _optional(job, "Deezer", find_deezer_id(deps.clients.deezer, job.name))
+    await reporter.report(Stage.METADATA, 1.0, "Metadata collected")
+
+
+async def stage_analytics(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    await reporter.report(Stage.ANALYTICS, 0.0, "Collecting Spotify followers and popularity")
+    if job.deezer is not None:
+        await reporter.report(Stage.ANALYTICS, 1 / 3, "Fetching Deezer fans and albums")
+        fresh = await _optional(job, "Deezer", deps.clients.deezer.get_artist(str(job.deezer.id)))
+        if fresh is not None:
+            job.deezer = fresh
+    await reporter.report(Stage.ANALYTICS, 2 / 3, "Fetching top tracks")
+    tracks = await _optional(
+        job, "Spotify top tracks", deps.clients.spotify.get_top_tracks(job.spotify_id, market=deps.market)
+    )
+    job.tracks = list(tracks or [])
+    await reporter.report(Stage.ANALYTICS, 1.0, f"{len(job.tracks)} top tracks")
+
+
+async def stage_media(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    assert job.spotify is not None
+    wanted: list[tuple[str, str]] = []
+    if job.spotify.image_url:
+        wanted.append(("artist_image", job.spotify.image_url))
+    for track in job.tracks:
+        if track.album_image_url and all(url != track.album_image_url for _, url in wanted):
+            wanted.append(("track_art", track.album_image_url))
+    if not wanted:
+        await reporter.report(Stage.MEDIA, 1.0, "No images")
+        return
+    failed = 0
+    for done, (kind, url) in enumerate(wanted):
+        await reporter.report(
+            Stage.MEDIA, done / len(wanted), f"Downloading image {done + 1} of {len(wanted)}"
+        )
+        try:
+            data = await deps.images.fetch(url)
+            cached = await asyncio.to_thread(deps.media.store, data)
+        except (ServiceError, NotAnImageError) as exc:
+            failed += 1
+            job.warnings.append(f"Image {url.rsplit('/', 1)[-1]}: {exc}")
+            continue
+        job.media.append((kind, url, cached))
+    summary = f"{len(job.media)} images cached" + (f", {failed} failed" if failed else "")
+    await reporter.report(Stage.MEDIA, 1.0, summary)
+
+
+async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    """Everything of the artist in one transaction: all of it lands, or none of it."""
+    assert job.spotify is not None
+    await reporter.report(Stage.STORE, 0.0, "Saving")
+    spotify, mb, deezer = job.spotify, job.musicbrainz, job.deezer
+    record = ArtistRecord(
+        name=spotify.name,
+        slug=f"{slugify(spotify.name)}-{spotify.id}",
+        gender=(mb.gender if mb else None),
+        country=(mb.country if mb else None),
+        birth_date=(mb.life_span_begin if mb else None),
+        image_url=spotify.image_url,
+        genres=list(spotify.genres),
+        popularity=spotify.popularity,
+        followers=spotify.followers,
+        is_complete=not job.warnings,
+    )
+    metrics: list[tuple[Platform, MetricType, float]] = []
+    if spotify.followers is not None:
+        metrics.append((Platform.SPOTIFY, MetricType.FOLLOWERS, spotify.followers))
+    if spotify.popularity is not None:
+        metrics.append((Platform.SPOTIFY, MetricType.POPULARITY, spotify.popularity))
+    if deezer is not None:
+        fans = deezer.fans
+        if fans is not None:
+            metrics.append((Platform.DEEZER, MetricType.FOLLOWERS, fans))
+        if isinstance(deezer.nb_album, int) and deezer.nb_album >= 0:
+            metrics.append((Platform.DEEZER, MetricType.ALBUMS, deezer.nb_album))
+    try:
+        async with deps.database.session() as session, session.begin():
+            existing = await repository.find_artist_id_by_platform(session, Platform.SPOTIFY, spotify.id)
+            if existing is not None:
+                record = await _keep_slug(session, existing, record)
+            artist_id = await repository.upsert_artist(session, record)
+            await repository.upsert_platform_id(session, artist_id, Platform.SPOTIFY, spotify.id)
+            if deezer is not None:
+                await repository.upsert_platform_id(session, artist_id, Platform.DEEZER, str(deezer.id))
+            if mb is not None:
+                await repository.upsert_platform_id(session, artist_id, Platform.MUSICBRAINZ, mb.mbid)
+            for platform, metric_type, value in metrics:
+                await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
+            track_ids = [
+                await repository.upsert_track(
+                    session,
+                    spotify_id=track.id,
+                    name=track.name,
+                    popularity=track.popularity,
+                    duration_ms=track.duration_ms,
+                    album_name=track.album_name,
+                    image_url=track.album_image_url,
+                )
+                for track in job.tracks
+            ]
+            await repository.set_artist_tracks(session, artist_id, track_ids)
+            for kind, url, cached in job.media:
+                await repository.upsert_media_asset(
+                    session,
+                    artist_id=artist_id,
+                    kind=kind,
+                    source_url=url,
+                    sha256=cached.sha256,
+                    path=str(cached.path),
+                    content_type=cached.content_type,
+                    size_bytes=cached.size_bytes,
+                )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("saving %s failed", job.spotify_id)
+        raise StageFailed(Stage.STORE, f"Database: {exc}") from exc
+    job.artist_id = artist_id
+    await reporter.report(Stage.STORE, 1.0, "Saved")
+
+
+async def _keep_slug(session: Any, artist_id: int, record: ArtistRecord) -> ArtistRecord:
+    """A re-import keeps the artist's slug, so renaming on Spotify updates the row instead of adding one."""
+    from dataclasses import replace
+
+    slug = await repository.artist_slug(session, artist_id)
+    return replace(record, slug=slug) if slug else record
+
+
+STAGES: tuple[tuple[Stage, Callable[[ArtistImport, StageDeps, Reporter], Awaitable[None]]], ...] = (
+    (Stage.INIT, stage_init),
+    (Stage.METADATA, stage_metadata),
+    (Stage.ANALYTICS, stage_analytics),
+    (Stage.MEDIA, stage_media),
+    (Stage.STORE, stage_store),
+)
+
+
+async def run_stages(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    """Run every stage in order; raises StageFailed (or CancelledError) and leaves COMPLETE/ERROR to the caller."""
+    for _stage, run in STAGES:
+        await run(job, deps, reporter)
