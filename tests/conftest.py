@@ -7,7 +7,7 @@ import ipaddress
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,7 +15,9 @@ import pytest
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
+    from artist_desktop.config import Settings
     from artist_desktop.devtools.api_double import ApiDouble
+    from artist_desktop.services import ServiceClients
 
 T = TypeVar("T")
 
@@ -130,6 +132,43 @@ async def api_double() -> AsyncIterator[ApiDouble]:
         yield double
     finally:
         await double.stop()
+
+
+#: Retries that keep the documented behaviour (backoff, Retry-After) but give up within a second or two.
+FAST_RETRY = {"max_attempts": 3, "max_total": 2.0, "base_delay": 0.05, "max_delay": 0.2}
+
+
+def fast_clients(settings: Settings) -> ServiceClients:
+    """Real API clients with short retries, MusicBrainz relaxed from its 1/s (the double allows it)."""
+    from artist_desktop.services import MusicBrainzClient, RateGate, RetryPolicy, build_clients
+
+    clients = build_clients(settings, retry=RetryPolicy(**FAST_RETRY))
+    clients.musicbrainz = MusicBrainzClient(
+        settings.musicbrainz_api_url,
+        settings.musicbrainz_contact,
+        gate=RateGate("MusicBrainz", 100, 1.0),
+        retry=RetryPolicy(**FAST_RETRY),
+    )
+    return clients
+
+
+def double_settings(double: ApiDouble, redis_url: str, redis_prefix: str, **extra: Any) -> Settings:
+    """Settings pointing the app at the API double and the session's Redis."""
+    from artist_desktop.config import load_settings
+
+    return load_settings(redis_url=redis_url, redis_prefix=redis_prefix, **double.urls.as_settings(), **extra)
+
+
+@pytest.fixture(name="fast_clients")
+def fast_clients_fixture() -> Callable[[Settings], ServiceClients]:
+    """`fast_clients(settings)`: API clients for tests (see `fast_clients`)."""
+    return fast_clients
+
+
+@pytest.fixture(name="double_settings")
+def double_settings_fixture() -> Callable[..., Settings]:
+    """`double_settings(double, redis_url, redis_prefix, **extra)`: settings pointed at the double."""
+    return double_settings
 
 
 # -- Qt + qasync ---------------------------------------------------------------------------------
