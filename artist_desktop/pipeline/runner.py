@@ -76,6 +76,7 @@ class BatchRunner:
         self.concurrency = concurrency
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._started: set[str] = set()  # imports whose task has begun (and so records its own end)
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._batch_ts: datetime | None = None
@@ -122,26 +123,20 @@ class BatchRunner:
 
     async def cancel(self, spotify_id: str) -> None:
         """Stop one artist: a queued one never starts, a running one stops where it is (nothing half-saved)."""
-        task = self._running.get(spotify_id)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if spotify_id in self._running:
+            await self._cancel_tasks([spotify_id])
             return
         async with self.database.session() as session, session.begin():
-            changed = await repository.cancel_queued_jobs(session, [spotify_id])
+            changed = await repository.cancel_queued_jobs(session, [spotify_id], CANCELLED)
         for cancelled in changed:
             await self._publish_cancelled(cancelled, 0)
 
     async def cancel_all(self) -> None:
         async with self.database.session() as session, session.begin():
-            changed = await repository.cancel_queued_jobs(session, None)
+            changed = await repository.cancel_queued_jobs(session, None, CANCELLED)
         for cancelled in changed:
             await self._publish_cancelled(cancelled, 0)
-        tasks = list(self._running.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cancel_running()
 
     async def remove(self, spotify_id: str) -> None:
         """Take an artist off the queue (and out of the progress view)."""
@@ -204,10 +199,22 @@ class BatchRunner:
                 woken.cancel()
 
     async def _cancel_running(self) -> None:
-        tasks = list(self._running.values())
-        for task in tasks:
+        await self._cancel_tasks(list(self._running))
+
+    async def _cancel_tasks(self, spotify_ids: list[str]) -> None:
+        """Cancel running imports and wait for them to record the outcome.
+
+        A task cancelled before its first step never runs its own handler, so its job is closed here.
+        """
+        tasks = {sid: task for sid in spotify_ids if (task := self._running.get(sid)) is not None}
+        never_started = [sid for sid in tasks if sid not in self._started]
+        for task in tasks.values():
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for spotify_id in never_started:
+            async with self.database.session() as session, session.begin():
+                await repository.finish_job(session, spotify_id, JobStatus.CANCELLED, error=CANCELLED)
+            await self._publish_cancelled(spotify_id, 0)
 
     async def _fill_slots(self) -> int:
         free = self.concurrency - len(self._running)
@@ -228,8 +235,10 @@ class BatchRunner:
 
     def _forget(self, spotify_id: str, _task: asyncio.Task[None]) -> None:
         self._running.pop(spotify_id, None)
+        self._started.discard(spotify_id)
 
     async def _import(self, spotify_id: str, name: str) -> None:
+        self._started.add(spotify_id)
         job = ArtistImport(spotify_id=spotify_id, batch_ts=self._batch_ts or utcnow(), name=name)
         reporter = Reporter(job, self.bus, on_published=self._record_progress)
         try:
@@ -264,6 +273,7 @@ class BatchRunner:
                 error=error,
                 artist_id=job.artist_id,
                 name=job.name or None,
+                failed_stage=stage if status is JobStatus.ERROR else None,
             )
         if status is JobStatus.COMPLETE:
             message = "Imported" + (" with warnings" if job.warnings else "")

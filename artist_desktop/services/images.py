@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-import functools
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -36,16 +35,17 @@ class ImageClient(ServiceClient):
     async def fetch(self, url: str) -> bytes:
         if urlsplit(url).scheme not in ("http", "https"):
             raise RequestError(self.service, f"not a web address: {url!r}")
-        return await self._call(functools.partial(self._fetch_once, url))
+        return await self._call(lambda: self._fetch_once(url))
 
     async def _fetch_once(self, url: str) -> bytes:
         await self.gate.acquire()
         try:
             async with self._http.stream("GET", url, headers={"User-Agent": self.user_agent}) as response:
-                error = self._error_for_status(response, f"image not found ({url})")
-                if error is not None:
-                    await response.aread()
-                    raise error
+                if response.status_code >= 400:
+                    await response.aread()  # the error mapping reads the body
+                    error = self._error_for_status(response, f"image not found ({url})")
+                    if error is not None:
+                        raise error
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
                     raise RequestError(self.service, self._too_big(int(declared)))

@@ -579,8 +579,11 @@ async def finish_job(
     error: str | None = None,
     artist_id: int | None = None,
     name: str | None = None,
+    failed_stage: Stage | None = None,
 ) -> bool:
-    """Close the job: complete (stage COMPLETE, 100 %), error (stage ERROR, progress kept) or cancelled.
+    """Close the job: complete (stage COMPLETE, 100 %), error (progress kept) or cancelled.
+
+    An error records ``failed_stage`` (the stage that failed) as the job's stage, or ERROR when unknown.
 
     ``error`` becomes ``last_error`` (cleared on success); ``artist_id`` and ``name`` (the name the
     import found) are recorded when given. False if there is no such job.
@@ -598,7 +601,7 @@ async def finish_job(
     if status is JobStatus.COMPLETE:
         values.update(stage=Stage.COMPLETE, progress=100)
     elif status is JobStatus.ERROR:
-        values["stage"] = Stage.ERROR
+        values["stage"] = failed_stage or Stage.ERROR
     if artist_id is not None:
         values["artist_id"] = artist_id
     if name:
@@ -612,7 +615,9 @@ async def finish_job(
     return _rowcount(result) > 0
 
 
-async def cancel_queued_jobs(session: AsyncSession, spotify_ids: Iterable[str] | None = None) -> list[str]:
+async def cancel_queued_jobs(
+    session: AsyncSession, spotify_ids: Iterable[str] | None = None, reason: str = "Cancelled"
+) -> list[str]:
     """Cancel queued jobs (these ids, or all when None) so they never start; returns the ids cancelled.
 
     Running jobs are untouched: their worker stops them and records the outcome with :func:`finish_job`.
@@ -625,7 +630,7 @@ async def cancel_queued_jobs(session: AsyncSession, spotify_ids: Iterable[str] |
             return []
         stmt = stmt.where(ImportJob.spotify_id.in_(wanted))
     result = await session.execute(
-        stmt.values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
+        stmt.values(status=JobStatus.CANCELLED, last_error=reason, finished_at=now, updated_at=now)
         .returning(ImportJob.spotify_id, ImportJob.position)
         .execution_options(synchronize_session="fetch")
     )

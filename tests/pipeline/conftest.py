@@ -1,0 +1,35 @@
+"""Fixtures for the pipeline: the app's services pointed at the API double, the session's Redis and a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from artist_desktop.app import AppServices
+from artist_desktop.devtools._catalog import CatalogArtist, load_catalog
+from artist_desktop.devtools.api_double import ApiDouble
+
+
+@pytest.fixture(scope="session")
+def catalog_artists() -> list[CatalogArtist]:
+    """Catalog artists every service knows (Spotify, Deezer and MusicBrainz), in catalog order."""
+    return [a for a in load_catalog().artists if a.deezer and a.musicbrainz]
+
+
+@pytest.fixture
+async def services(
+    api_double: ApiDouble,
+    redis_url: str,
+    redis_prefix: str,
+    fast_clients: Callable[..., Any],
+    double_settings: Callable[..., Any],
+) -> AsyncIterator[AppServices]:
+    settings = double_settings(api_double, redis_url, redis_prefix, concurrency=4)
+    app = AppServices(settings, clients=fast_clients(settings))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
