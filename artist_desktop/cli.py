@@ -55,9 +55,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name=APP_NAME, message="%(prog)s %(version)s")
-@click.option(
-    "--demo", is_flag=True, help="Use the bundled sample catalog and a local API double (no credentials)."
-)
+@click.option("--demo", is_flag=True, help="Use the bundled sample catalog and a local API double (no credentials).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, verbose: bool) -> None:

@@ -8,6 +8,7 @@ A bad value raises :class:`SettingsError` naming the setting, e.g.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tomllib
@@ -230,10 +231,8 @@ def store_secret(name: str, value: str) -> bool:
         if value:
             keyring.set_password(KEYRING_SERVICE, name, value)
         else:
-            try:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 keyring.delete_password(KEYRING_SERVICE, name)
-            except keyring.errors.PasswordDeleteError:
-                pass
     except Exception as exc:
         log.warning("Could not write %s to the keyring: %s", name, exc)
         return False

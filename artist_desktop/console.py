@@ -39,9 +39,7 @@ class LiveProgress:
                 continue
             name = (update.payload or {}).get("name") or spotify_id
             style = _STYLE.get(update.stage, "")
-            table.add_row(
-                str(name), Text(update.stage.label, style=style), str(update.progress), update.message
-            )
+            table.add_row(str(name), Text(update.stage.label, style=style), str(update.progress), update.message)
         return table
 
     async def __aenter__(self) -> LiveProgress:

@@ -277,9 +277,7 @@ class BatchRunner:
             )
         if status is JobStatus.COMPLETE:
             message = "Imported" + (" with warnings" if job.warnings else "")
-            await reporter.publish(
-                Stage.COMPLETE, 100, message, {"artist_id": job.artist_id, "name": job.name}
-            )
+            await reporter.publish(Stage.COMPLETE, 100, message, {"artist_id": job.artist_id, "name": job.name})
         else:
             await reporter.publish(
                 Stage.ERROR, job.progress, error or "Failed", {"stage": stage.value, "reason": error}

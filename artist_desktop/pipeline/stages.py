@@ -103,9 +103,7 @@ class Reporter:
         self, stage: Stage, progress: int, message: str, payload: dict[str, Any] | None = None
     ) -> ProgressUpdate:
         self.job.stage = stage
-        self.job.progress = (
-            max(self.job.progress, progress) if stage is not Stage.ERROR else self.job.progress
-        )
+        self.job.progress = max(self.job.progress, progress) if stage is not Stage.ERROR else self.job.progress
         update = await self.bus.publish(
             ProgressUpdate(
                 spotify_id=self.job.spotify_id,
@@ -134,9 +132,7 @@ async def _optional(job: ArtistImport, what: str, call: Awaitable[Any]) -> Any:
 async def stage_init(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
     await reporter.report(Stage.INIT, 0.0, "Adding artist")
     if not is_spotify_id(job.spotify_id):
-        raise StageFailed(
-            Stage.INIT, f"{job.spotify_id!r} is not a Spotify artist id (22 letters and digits)"
-        )
+        raise StageFailed(Stage.INIT, f"{job.spotify_id!r} is not a Spotify artist id (22 letters and digits)")
     await reporter.report(Stage.INIT, 1.0, "Artist added")
 
 
@@ -184,9 +180,7 @@ async def stage_media(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
         return
     failed = 0
     for done, (kind, url) in enumerate(wanted):
-        await reporter.report(
-            Stage.MEDIA, done / len(wanted), f"Downloading image {done + 1} of {len(wanted)}"
-        )
+        await reporter.report(Stage.MEDIA, done / len(wanted), f"Downloading image {done + 1} of {len(wanted)}")
         try:
             data = await deps.images.fetch(url)
             cached = await asyncio.to_thread(deps.media.store, data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -27,9 +26,7 @@ class ImageClient(ServiceClient):
         timeout: float = 15.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(
-            "", http=http, timeout=timeout, retry=retry or RetryPolicy(max_attempts=3, max_total=10)
-        )
+        super().__init__("", http=http, timeout=timeout, retry=retry or RetryPolicy(max_attempts=3, max_total=10))
         self.max_bytes = max_bytes
 
     async def fetch(self, url: str) -> bytes:

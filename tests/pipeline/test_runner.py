@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -122,9 +121,7 @@ async def test_batch_of_20_with_injected_failures(
     assert counts["artist_platform_ids"] == 19 * 3
 
 
-async def test_importing_twice_gives_the_same_rows(
-    services: AppServices, catalog_artists: list[CatalogArtist]
-) -> None:
+async def test_importing_twice_gives_the_same_rows(services: AppServices, catalog_artists: list[CatalogArtist]) -> None:
     artists = catalog_artists[:20]
     await _import(services, artists)
     first = await _counts(services)
