@@ -1,0 +1,161 @@
+"""Deezer public API client: an artist's fan and album counts, and artist search by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from artist_desktop.services.errors import (
+    NotFoundError,
+    RateLimitedError,
+    RequestError,
+    ServiceError,
+    ServiceUnavailableError,
+)
+from artist_desktop.services.http import RateGate, RetryPolicy, ServiceClient, parse_model, shared_gate
+
+#: Deezer's documented quota: 50 requests per 5 seconds per IP address.
+DEEZER_QUOTA = (50, 5.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DeezerArtist:
+    """A Deezer artist. ``nb_fan`` is kept exactly as Deezer sent it (None when absent); use :attr:`fans`."""
+
+    id: int
+    name: str
+    nb_fan: object = None
+    nb_album: int | None = None
+    link: str | None = None
+    picture: str | None = None
+    picture_small: str | None = None
+    picture_medium: str | None = None
+    picture_big: str | None = None
+    picture_xl: str | None = None
+
+    @property
+    def fans(self) -> int | None:
+        """The fan count when ``nb_fan`` is a non-negative whole number (an int, or a string of digits)."""
+        value = self.nb_fan
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value if value >= 0 else None
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return None
+
+    @property
+    def fans_problem(self) -> str | None:
+        """Why :attr:`fans` is None, in words for a results dialog; None when the count is usable."""
+        if self.fans is not None:
+            return None
+        if self.nb_fan is None:
+            return "Deezer sent no fan count"
+        if isinstance(self.nb_fan, int) and not isinstance(self.nb_fan, bool) and self.nb_fan < 0:
+            return f"Deezer sent a negative fan count ({self.nb_fan})"
+        return f"Deezer sent a fan count that is not a number ({self.nb_fan!r})"
+
+    @property
+    def picture_url(self) -> str | None:
+        """The largest picture Deezer offers."""
+        return (
+            self.picture_xl or self.picture_big or self.picture_medium or self.picture or self.picture_small
+        )
+
+
+class _Artist(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    name: str
+    nb_album: int | None = None
+    link: str | None = None
+    picture: str | None = None
+    picture_small: str | None = None
+    picture_medium: str | None = None
+    picture_big: str | None = None
+    picture_xl: str | None = None
+
+
+class _SearchAnswer(BaseModel):
+    data: list[dict[str, Any]]
+
+
+def _to_artist(service: str, raw: Any) -> DeezerArtist:
+    wire = parse_model(service, _Artist, raw, "an artist")
+    return DeezerArtist(
+        id=wire.id,
+        name=wire.name,
+        nb_fan=raw.get("nb_fan"),
+        nb_album=wire.nb_album,
+        link=wire.link,
+        picture=wire.picture,
+        picture_small=wire.picture_small,
+        picture_medium=wire.picture_medium,
+        picture_big=wire.picture_big,
+        picture_xl=wire.picture_xl,
+    )
+
+
+class DeezerClient(ServiceClient):
+    """The Deezer subset the app uses, sharing one 50-per-5-s gate per Deezer host by default."""
+
+    service = "Deezer"
+
+    def __init__(
+        self,
+        api_url: str = "https://api.deezer.com",
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        gate: RateGate | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(
+            api_url,
+            http=http,
+            timeout=timeout,
+            gate=gate if gate is not None else shared_gate(self.service, api_url, *DEEZER_QUOTA),
+            retry=retry,
+        )
+
+    def _error_in_payload(self, payload: dict[str, Any], not_found: str | None) -> ServiceError | None:
+        """Deezer answers errors with HTTP 200 and ``{"error": {"type", "message", "code"}}``."""
+        error = payload.get("error")
+        if not error:
+            return None
+        if not isinstance(error, dict):
+            return RequestError(self.service, f"Deezer refused the request ({error})")
+        code = error.get("code")
+        message = str(error.get("message") or error.get("type") or "no details")
+        status = code if isinstance(code, int) else None
+        if code == 4:
+            return RateLimitedError(self.service, "Deezer quota exceeded", status=status)
+        if code == 700:
+            return ServiceUnavailableError(self.service, f"Deezer is busy ({message})", status=status)
+        if code == 800:
+            return NotFoundError(self.service, not_found or f"Deezer has no data ({message})", status=status)
+        return RequestError(
+            self.service, f"Deezer refused the request: {message} (code {code})", status=status
+        )
+
+    async def get_artist(self, artist_id: int | str) -> DeezerArtist:
+        """One artist with its fan and album counts; :class:`NotFoundError` for an unknown id."""
+        payload = await self._get_json(
+            f"/artist/{artist_id}", not_found=f"Deezer has no artist with id {artist_id}"
+        )
+        return _to_artist(self.service, payload)
+
+    async def search_artists(self, name: str, limit: int = 25) -> list[DeezerArtist]:
+        """Artists whose name matches, in Deezer's order (most relevant first)."""
+        if not name.strip():
+            raise ValueError("the artist name to search for is empty")
+        payload = await self._get_json("/search/artist", {"q": name, "index": 0, "limit": limit})
+        answer = parse_model(self.service, _SearchAnswer, payload, "search results")
+        return [_to_artist(self.service, raw) for raw in answer.data]
+
+
+__all__ = ["DEEZER_QUOTA", "DeezerArtist", "DeezerClient"]

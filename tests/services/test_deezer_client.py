@@ -1,0 +1,214 @@
+"""DeezerClient over real sockets against the API double: answers, HTTP-200 errors, retries, quota."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import httpx
+import pytest
+from svc_helpers import FAST_RETRY, artist_named, deezer_id, fast_gate, wait_until
+
+from artist_desktop.devtools._png import png_size
+from artist_desktop.devtools.api_double import DEEZER, REMOVE, ApiDouble, Fault
+from artist_desktop.services import (
+    BadResponseError,
+    DeezerClient,
+    NotFoundError,
+    RateLimitedError,
+    RequestError,
+    RetryPolicy,
+    ServiceUnavailableError,
+)
+
+
+def client(double: ApiDouble, **kwargs: object) -> DeezerClient:
+    options: dict[str, object] = {"gate": fast_gate("Deezer"), "retry": FAST_RETRY, **kwargs}
+    return DeezerClient(double.urls.deezer_api_url, **options)  # type: ignore[arg-type]
+
+
+async def test_get_artist_returns_fans_albums_and_pictures_served_by_the_double(double: ApiDouble) -> None:
+    daft = artist_named(double, "Daft Punk")
+    assert daft.deezer is not None
+    async with client(double) as deezer:
+        artist = await deezer.get_artist(daft.deezer["id"])
+    assert artist.name == "Daft Punk"
+    assert artist.fans == daft.deezer["nb_fan"] > 0
+    assert artist.nb_album == daft.deezer["nb_album"]
+    assert artist.picture_url is not None and artist.picture_url.startswith(double.urls.images_url)
+    async with httpx.AsyncClient() as http:
+        picture = await http.get(artist.picture_url)
+    assert picture.headers["content-type"] == "image/png"
+    assert png_size(picture.content) == (1000, 1000)
+
+
+async def test_search_finds_the_artist_and_the_tribute_bands(double: ApiDouble) -> None:
+    async with client(double) as deezer:
+        found = await deezer.search_artists("Daft Punk")
+    names = [a.name for a in found]
+    assert "Daft Punk" in names
+    assert any("Tribute" in name for name in names)
+    assert all(a.fans is not None for a in found)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fans", "problem"),
+    [
+        (REMOVE, None, "no fan count"),
+        ("12", 12, None),
+        (-5, None, "negative"),
+        ("lots", None, "not a number"),
+    ],
+)
+async def test_odd_fan_counts_are_kept_raw_and_never_crash(
+    double: ApiDouble, raw: object, fans: int | None, problem: str | None
+) -> None:
+    artist_id = deezer_id(double, "Queen")
+    double.override_deezer_artist(artist_id, nb_fan=raw)
+    async with client(double) as deezer:
+        artist = await deezer.get_artist(artist_id)
+    assert artist.nb_fan == (None if raw is REMOVE else raw)
+    assert artist.fans == fans
+    if problem is None:
+        assert artist.fans_problem is None
+    else:
+        assert artist.fans_problem is not None and problem in artist.fans_problem
+
+
+async def test_quota_code_4_is_retried_then_succeeds(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "ABBA")
+    double.inject(DEEZER, artist_id, Fault.deezer(4), times=2)
+    async with client(double) as deezer:
+        artist = await deezer.get_artist(artist_id)
+    assert artist.name == "ABBA"
+    assert double.request_count(DEEZER, f"/artist/{artist_id}") == 3
+
+
+async def test_busy_code_700_is_retried(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "ABBA")
+    double.inject(DEEZER, artist_id, Fault.deezer(700), times=1)
+    async with client(double) as deezer:
+        assert (await deezer.get_artist(artist_id)).name == "ABBA"
+    assert double.request_count(DEEZER) == 2
+
+
+async def test_code_800_is_not_found_and_not_retried(double: ApiDouble) -> None:
+    async with client(double) as deezer:
+        with pytest.raises(NotFoundError, match="Deezer has no artist with id 999999999"):
+            await deezer.get_artist(999999999)
+    assert double.request_count(DEEZER) == 1
+
+
+async def test_other_error_codes_are_a_clear_request_error_without_retry(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "ABBA")
+    double.inject(DEEZER, artist_id, Fault.deezer(600))
+    async with client(double) as deezer:
+        with pytest.raises(RequestError, match=r"Deezer refused the request: Invalid query \(code 600\)"):
+            await deezer.get_artist(artist_id)
+    assert double.request_count(DEEZER) == 1
+
+
+async def test_http_500_then_success(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "Queen")
+    double.inject(DEEZER, artist_id, Fault.http(500), times=2)
+    async with client(double) as deezer:
+        assert (await deezer.get_artist(artist_id)).name == "Queen"
+    assert double.request_count(DEEZER) == 3
+
+
+async def test_persistent_quota_errors_end_with_a_message_saying_how_long_it_tried(double: ApiDouble) -> None:
+    double.inject(DEEZER, "*", Fault.deezer(4), times=None)
+    async with client(double) as deezer:
+        with pytest.raises(RateLimitedError) as caught:
+            await deezer.get_artist(deezer_id(double, "Queen"))
+    assert str(caught.value).startswith("Deezer quota exceeded, retried 3 times over ")
+    assert caught.value.service == "Deezer"
+    assert double.request_count(DEEZER) == FAST_RETRY.max_attempts
+
+
+async def test_malformed_json_is_a_clear_bad_response_without_retry(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "Queen")
+    double.inject(DEEZER, artist_id, Fault.malformed())
+    async with client(double) as deezer:
+        with pytest.raises(BadResponseError, match="Deezer sent an answer that is not JSON"):
+            await deezer.get_artist(artist_id)
+    assert double.request_count(DEEZER) == 1
+
+
+async def test_missing_required_fields_are_a_bad_response(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "Queen")
+    double.override_deezer_artist(artist_id, name=REMOVE)
+    async with client(double) as deezer:
+        with pytest.raises(BadResponseError, match=r"Deezer sent an artist in an unexpected shape \(name"):
+            await deezer.get_artist(artist_id)
+
+
+async def test_connection_refused_is_service_unavailable_with_a_clear_message() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    deezer = DeezerClient(f"http://127.0.0.1:{port}", gate=fast_gate("Deezer"), retry=FAST_RETRY)
+    async with deezer:
+        with pytest.raises(ServiceUnavailableError) as caught:
+            await deezer.get_artist(27)
+    message = str(caught.value)
+    assert message.startswith(f"Cannot reach Deezer at 127.0.0.1:{port}")
+    assert "retried 3 times" in message
+
+
+async def test_timeout_is_service_unavailable_after_retries(double: ApiDouble) -> None:
+    double.inject(DEEZER, "*", Fault.slow(0.6), times=None)
+    retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
+    async with client(double, timeout=0.2, retry=retry) as deezer:
+        started = time.monotonic()
+        with pytest.raises(
+            ServiceUnavailableError, match=r"Deezer did not answer within 0.2 s, retried once"
+        ):
+            await deezer.get_artist(27)
+    assert time.monotonic() - started < 1.0
+    assert double.request_count(DEEZER) == 2
+
+
+async def test_cancel_during_a_backoff_wait_ends_the_call_at_once(double: ApiDouble) -> None:
+    double.inject(DEEZER, "*", Fault.http(503), times=None)
+    patient = RetryPolicy(max_attempts=5, max_total=120, base_delay=10, max_delay=30)
+    async with client(double, retry=patient) as deezer:
+        task = asyncio.create_task(deezer.get_artist(27))
+        await wait_until(lambda: double.request_count(DEEZER) == 1)
+        await asyncio.sleep(0.05)  # now sleeping ~10 s before the second attempt
+        cancelled_at = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - cancelled_at < 0.1
+    assert double.request_count(DEEZER) == 1
+
+
+async def test_a_stricter_quota_than_the_gate_knows_is_absorbed_by_retries(double: ApiDouble) -> None:
+    """Another process may share the IP's quota: code 4 answers are retried until they pass."""
+    double.set_rate_limit(DEEZER, (6, 0.5))
+    retry = RetryPolicy(max_attempts=10, max_total=20, base_delay=0.1, max_delay=0.5)
+    ids = [deezer_id(double, a.name) for a in double.catalog.artists if a.deezer][:15]
+    async with client(double, retry=retry) as deezer:
+        artists = await asyncio.gather(*(deezer.get_artist(i) for i in ids))
+    assert [a.id for a in artists] == ids
+    assert double.rejections(DEEZER) > 0
+
+
+async def test_200_concurrent_requests_at_the_documented_quota_surface_no_quota_error(
+    double: ApiDouble,
+) -> None:
+    """The default shared gate keeps 200 requests under Deezer's 50 per 5 s (the double enforces it)."""
+    assert double.config.deezer_quota == (50, 5.0)
+    ids = [int(a.deezer["id"]) for a in double.catalog.artists if a.deezer]
+    wanted = [ids[i % len(ids)] for i in range(200)]
+    started = time.monotonic()
+    async with DeezerClient(double.urls.deezer_api_url) as deezer:  # the default gate and retry policy
+        results = await asyncio.gather(*(deezer.get_artist(i) for i in wanted), return_exceptions=True)
+    elapsed = time.monotonic() - started
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert errors == []
+    assert double.request_count(DEEZER) == 200
+    assert double.rejections(DEEZER) == 0
+    assert elapsed >= 15.0  # 150 requests past the first window cannot go faster than 10/s

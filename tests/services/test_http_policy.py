@@ -1,0 +1,140 @@
+"""The shared policy on its own: rate gates, the retry decision and budget, Retry-After parsing, messages."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from artist_desktop.services.errors import (
+    NotFoundError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    is_retryable,
+)
+from artist_desktop.services.http import RateGate, RetryPolicy, parse_retry_after, shared_gate
+
+QUICK = RetryPolicy(max_attempts=3, max_total=5, base_delay=0.01, max_delay=0.02)
+
+
+async def test_a_quota_gate_never_admits_more_than_the_quota_in_any_window() -> None:
+    gate = RateGate("Test", 5, 0.5)
+    admitted: list[float] = []
+
+    async def one() -> None:
+        await gate.acquire()
+        admitted.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(16)))
+    admitted.sort()
+    # any 6 consecutive admissions span more than the 0.5 s window
+    assert all(later - earlier > 0.5 for earlier, later in zip(admitted, admitted[5:], strict=False))
+    assert admitted[-1] - admitted[0] < 2.5  # and it is not needlessly slow
+
+
+async def test_retry_after_closes_the_gate_for_every_caller() -> None:
+    gate = RateGate("Test")
+    gate.close_for(0.3)
+    gate.close_for(0.1)  # never shortens a wait
+    started = time.monotonic()
+    await asyncio.gather(gate.acquire(), gate.acquire())
+    assert time.monotonic() - started >= 0.29
+
+
+def test_callers_of_one_service_host_share_one_gate() -> None:
+    first = shared_gate("Deezer", "https://api.deezer.com", 50, 5)
+    assert shared_gate("Deezer", "https://api.deezer.com/other") is first
+    assert shared_gate("Deezer", "http://127.0.0.1:9/deezer") is not first
+
+
+async def test_errors_that_would_repeat_are_not_retried() -> None:
+    calls = 0
+
+    async def attempt() -> None:
+        nonlocal calls
+        calls += 1
+        raise NotFoundError("Deezer", "Deezer has no artist with id 1")
+
+    with pytest.raises(NotFoundError, match=r"^Deezer has no artist with id 1$"):
+        await QUICK.run(attempt)
+    assert calls == 1
+
+
+async def test_passing_errors_are_retried_until_success() -> None:
+    calls = 0
+
+    async def attempt() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise ServiceUnavailableError("Deezer", "Deezer is busy")
+        return "ok"
+
+    assert await QUICK.run(attempt) == "ok"
+    assert calls == 3
+
+
+async def test_the_final_error_says_how_often_and_how_long() -> None:
+    async def attempt() -> None:
+        raise RateLimitedError("Deezer", "Deezer quota exceeded")
+
+    with pytest.raises(RateLimitedError) as caught:
+        await QUICK.run(attempt)
+    assert str(caught.value).startswith("Deezer quota exceeded, retried 2 times over 0 s")
+    assert caught.value.attempts == 3
+    assert isinstance(caught.value.__cause__, RateLimitedError)
+
+
+async def test_retry_after_is_a_floor_for_the_wait() -> None:
+    calls: list[float] = []
+
+    async def attempt() -> str:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RateLimitedError("Spotify", "Spotify rate limit reached", retry_after=0.3)
+        return "ok"
+
+    assert await QUICK.run(attempt) == "ok"
+    assert calls[1] - calls[0] >= 0.3
+
+
+async def test_waiting_is_bounded_by_the_total_budget() -> None:
+    calls = 0
+
+    async def attempt() -> None:
+        nonlocal calls
+        calls += 1
+        raise ServiceUnavailableError("Deezer", "Deezer is unavailable")
+
+    policy = RetryPolicy(max_attempts=50, max_total=0.3, base_delay=0.1, max_delay=0.1)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailableError):
+        await policy.run(attempt)
+    assert time.monotonic() - started < 0.6
+    assert 2 <= calls < 50
+
+
+def test_retry_decision() -> None:
+    assert is_retryable(RateLimitedError("Deezer", "x"))
+    assert is_retryable(ServiceUnavailableError("Deezer", "x"))
+    assert not is_retryable(NotFoundError("Deezer", "x"))
+    assert not is_retryable(asyncio.CancelledError())
+
+
+def test_errors_survive_a_pickle_with_their_details() -> None:
+    error = RateLimitedError("Spotify", "Spotify rate limit reached", retry_after=3, status=429)
+    clone = pickle.loads(pickle.dumps(error.after_retries(4, 12.4)))
+    assert (clone.service, clone.retry_after, clone.status, clone.attempts) == ("Spotify", 3, 429, 4)
+    assert str(clone) == "Spotify rate limit reached, retried 3 times over 12 s"
+
+
+def test_retry_after_header_forms() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (parse_retry_after(later) or 0) <= 31
