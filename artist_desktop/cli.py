@@ -166,3 +166,55 @@ def import_artists(ctx: click.Context, spotify_ids: tuple[str, ...], as_json: bo
             click.echo(line + (f"  ({outcome.stage.value}: {outcome.error})" if outcome.error else ""))
         click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} imported.", err=True)
     ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@main.command("refresh-deezer")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
+    """Refresh the Deezer fan count of every artist with a Deezer id.
+
+    Exit 0 when the run completed (even with per-artist failures), 3 when no artist has a Deezer id,
+    1 on a fatal error (database unreachable).
+    """
+    from artist_desktop.app import demo_backend
+    from artist_desktop.metrics.deezer_refresh import (
+        DatabaseUnavailableError,
+        NothingToRefresh,
+        RefreshSummary,
+        refresh_deezer_fans,
+    )
+    from artist_desktop.services import build_clients
+    from artist_desktop.store import open_database
+
+    def progress(done: int, total: int, name: str) -> None:
+        click.echo(f"\r[{done}/{total}] {name[:60]:<60}", err=True, nl=done == total)
+
+    async def go() -> RefreshSummary:
+        async with demo_backend(_settings(ctx)) as settings:
+            try:
+                database = await open_database(settings.effective_database_url)
+            except Exception as exc:
+                raise DatabaseUnavailableError(f"The database cannot be opened: {exc}") from exc
+            clients = build_clients(settings)
+            try:
+                return await refresh_deezer_fans(database, clients.deezer, progress=progress)
+            finally:
+                await clients.aclose()
+                await database.dispose()
+
+    try:
+        summary = _run(go())
+    except NothingToRefresh as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_NOTHING_TO_DO)
+    except DatabaseUnavailableError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        for result in summary.results:
+            outcome = f"{result.fans:,} fans" if result.success and result.fans is not None else result.error
+            click.echo(f"{result.name}: {outcome}")
+        click.echo(f"{summary.updated} of {summary.total} updated, {summary.failed} failed.")

@@ -1,0 +1,41 @@
+"""`artist-desktop refresh-deezer` as a user runs it (demo mode: the API double, a SQLite file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, ARTIST_DESKTOP_DATA_DIR=str(data_dir))
+    return subprocess.run(
+        [sys.executable, "-m", "artist_desktop", "--demo", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_nothing_to_refresh_exits_3_with_the_hint(isolated_user_env: Path) -> None:
+    result = _cli(isolated_user_env, "refresh-deezer")
+    assert result.returncode == 3
+    assert "No artists with a Deezer id — use Find Deezer ids first" in result.stderr
+    assert result.stdout == ""
+
+
+def test_refresh_after_import_prints_the_json_summary(isolated_user_env: Path) -> None:
+    imported = _cli(isolated_user_env, "import", "g9UlPlDpiHCTeOrJ7E8MmZ", "OcRXY5xxvwGmvy8Adm6e8T")
+    assert imported.returncode == 0, imported.stderr
+    result = _cli(isolated_user_env, "refresh-deezer", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["success"] is True
+    assert (summary["total"], summary["updated"], summary["failed"]) == (2, 2, 0)
+    assert {row["name"] for row in summary["results"]} == {"Daft Punk", "Radiohead"}
+    assert all(set(row) == {"artist_id", "name", "success", "fans"} for row in summary["results"])
+    assert all(isinstance(row["fans"], int) and row["fans"] > 0 for row in summary["results"])
