@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from artist_desktop.pipeline.runner import BatchRunner
     from artist_desktop.services import ServiceClients
+    from artist_desktop.sse import SseServer
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,13 @@ async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
 class AppServices:
     """Starts the app's parts in dependency order and stops them in reverse, even after a failure."""
 
-    def __init__(self, settings: Settings, *, clients: ServiceClients | None = None) -> None:
-        """`clients` replaces the API clients the settings would build (tests and benchmarks tune them)."""
+    def __init__(self, settings: Settings, *, clients: ServiceClients | None = None, with_sse: bool = False) -> None:
+        """`clients` replaces the API clients the settings would build (tests and benchmarks tune them);
+        `with_sse` serves the progress stream (the window and `serve`; not one-shot commands)."""
         self.settings = settings
         self._given_clients = clients
+        self._with_sse = with_sse
+        self._sse: SseServer | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._embedded: EmbeddedRedis | None = None
         self._redis: Redis | None = None
@@ -128,7 +132,36 @@ class AppServices:
                 concurrency=settings.concurrency,
             )
             stack.push_async_callback(self._runner.stop)
+            if self._with_sse:
+                await self._start_sse(stack)
             self._stack = stack.pop_all()
+
+    @property
+    def sse(self) -> SseServer | None:
+        """The progress stream server, when this instance serves one."""
+        return self._sse
+
+    async def _start_sse(self, stack: contextlib.AsyncExitStack) -> None:
+        from artist_desktop.sse import SseServer, create_app
+
+        settings = self.settings
+        stop_event = asyncio.Event()
+        app = create_app(
+            self.bus,
+            health=self._health_fields,
+            token=settings.sse_token.get_secret_value() or None,
+            cors_origins=settings.sse_cors_origins,
+            stop_event=stop_event,
+        )
+        self._sse = SseServer(app, stop_event)
+        await self._sse.start(settings.sse_host, settings.sse_port)
+        stack.push_async_callback(self._sse.stop)
+        if self._sse.port_was_taken:
+            log.warning("port %d is taken; the progress stream is at %s", settings.sse_port, self._sse.url)
+
+    async def _health_fields(self) -> dict[str, object]:
+        health = await self.health()
+        return {"database": health.database_ok, "redis": health.redis_ok, "demo": health.demo}
 
     async def stop(self) -> None:
         """Stop every part that started, in reverse order; a failing step is logged and the rest still run."""
@@ -139,6 +172,7 @@ class AppServices:
             except Exception:
                 log.exception("shutting down failed")
         self._clients = self._database = self._redis = self._embedded = self._bus = self._runner = None
+        self._sse = None
 
     async def health(self) -> Health:
         redis_ok = False
@@ -207,7 +241,7 @@ async def _gui_main(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, window.close)
     window.show()
-    services = AppServices(settings)
+    services = AppServices(settings, with_sse=True)
     exit_code = 0
     try:
         try:

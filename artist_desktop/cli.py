@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -218,3 +219,36 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
             outcome = f"{result.fans:,} fans" if result.success and result.fans is not None else result.error
             click.echo(f"{result.name}: {outcome}")
         click.echo(f"{summary.updated} of {summary.total} updated, {summary.failed} failed.")
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run headless: an import worker and the progress stream, until SIGTERM or Ctrl+C.
+
+    For a shared machine: `artist-desktop import` runs from anywhere pointed at the same REDIS_URL and
+    DATABASE_URL are seen live through this endpoint.
+    """
+    import signal
+
+    from artist_desktop.app import AppServices
+
+    async def go() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        async with AppServices(_settings(ctx), with_sse=True) as services:
+            runner = services.runner
+            await runner.resume_interrupted()
+            runner.start()
+            sse = services.sse
+            assert sse is not None
+            if sse.port_was_taken:
+                click.echo(f"Port {services.settings.sse_port} is taken; using {sse.port}.", err=True)
+            click.echo(f"Progress stream: {sse.url}/api/artists/progress", err=True)
+            click.echo(f"Serving; stop with Ctrl+C or SIGTERM (pid {os.getpid()}).", err=True)
+            await stopping.wait()
+            click.echo("Stopping…", err=True)
+
+    _run(go())

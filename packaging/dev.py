@@ -59,14 +59,19 @@ def fail(message: str) -> None:
     raise SystemExit(1)
 
 
-def run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> None:
-    result = subprocess.run([str(c) for c in cmd], check=False, **kwargs)  # type: ignore[call-overload]
+def run(cmd: list[str | os.PathLike[str]], *, quiet: bool = False, **kwargs: object) -> None:
+    """Run a set-up step; with `quiet`, its output is shown only when it fails."""
+    result = subprocess.run(  # type: ignore[call-overload]
+        [str(c) for c in cmd], check=False, capture_output=quiet, text=True, **kwargs
+    )
     if result.returncode != 0:
+        if quiet:
+            print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
         fail(f"command failed ({result.returncode}): {' '.join(map(str, cmd))}")
 
 
 def ensure_python() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script runs before the project's Python is known)
         fail(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}); run it with python3.11.")
 
 
@@ -81,8 +86,8 @@ def ensure_venv() -> None:
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     say("installing the project and its test tools into .venv (first run takes a minute)")
-    run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+    run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], quiet=True)
+    run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], quiet=True)
     STAMP.write_text(wanted)
 
 
@@ -139,7 +144,7 @@ def command_app(args: list[str]) -> int:
     if not headless:
         ensure_system_packages(QT_LIBS_WINDOW)
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
-            say("no display found (DISPLAY is unset): the window needs a desktop session, or set QT_QPA_PLATFORM=offscreen")
+            say("no display found (DISPLAY is unset): the window needs a desktop session")
     return subprocess.call([BIN / "artist-desktop", *args])
 
 

@@ -12,9 +12,7 @@ from artist_desktop.config import SettingsError, load_settings, save_settings, s
 def test_defaults_use_sqlite_in_the_data_dir(isolated_user_env: Path) -> None:
     settings = load_settings()
     assert settings.data_dir == isolated_user_env
-    assert (
-        settings.effective_database_url == f"sqlite+aiosqlite:///{isolated_user_env}/artist-desktop.sqlite3"
-    )
+    assert settings.effective_database_url == f"sqlite+aiosqlite:///{isolated_user_env}/artist-desktop.sqlite3"
     assert settings.redis_url == ""
     assert settings.concurrency == 4
     assert settings.sse_host == "127.0.0.1"
@@ -41,9 +39,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SSE_PORT", "70000", "0-65535"),
     ],
 )
-def test_bad_values_name_the_setting(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
-) -> None:
+def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
     monkeypatch.setenv(f"ARTIST_DESKTOP_{name}", value)
     with pytest.raises(SettingsError) as caught:
         load_settings()

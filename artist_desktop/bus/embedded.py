@@ -351,9 +351,7 @@ class EmbeddedRedis:
         tail = self._log_tail()
         self._forget_process()
         self._cleanup_files()
-        raise EmbeddedRedisError(
-            f"The embedded redis-server ({self.binary}) {reason}. Log tail:\n{tail or '(empty)'}"
-        )
+        raise EmbeddedRedisError(f"The embedded redis-server ({self.binary}) {reason}. Log tail:\n{tail or '(empty)'}")
 
     def _log_tail(self, lines: int = 15) -> str:
         if self._log_path is None:

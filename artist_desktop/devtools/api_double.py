@@ -585,15 +585,12 @@ class ApiDouble:
         sid = artist.spotify_id
         data: dict[str, Any] = {
             "external_urls": {"spotify": artist.spotify_url},
-            "followers": {"href": None, "total": artist.followers}
-            if artist.followers is not None
-            else REMOVE,
+            "followers": {"href": None, "total": artist.followers} if artist.followers is not None else REMOVE,
             "genres": list(artist.genres) if artist.genres is not None else REMOVE,
             "href": f"{api}/artists/{sid}",
             "id": sid,
             "images": [
-                {"url": f"{images}/{sid}-{size}.png", "height": size, "width": size}
-                for size in (640, 320, 160)
+                {"url": f"{images}/{sid}-{size}.png", "height": size, "width": size} for size in (640, 320, 160)
             ],
             "name": artist.name,
             "popularity": artist.popularity if artist.popularity is not None else REMOVE,
@@ -640,9 +637,7 @@ class ApiDouble:
                         "limit": limit,
                         "next": f"{href}&offset={offset + limit}&limit={limit}" if more else None,
                         "offset": offset,
-                        "previous": f"{href}&offset={max(0, offset - limit)}&limit={limit}"
-                        if offset
-                        else None,
+                        "previous": f"{href}&offset={max(0, offset - limit)}&limit={limit}" if offset else None,
                         "total": len(found),
                     }
                 }
@@ -661,9 +656,7 @@ class ApiDouble:
             if not all(is_spotify_id(i) for i in ids):
                 return _spotify_error(400, "Invalid base62 id")
             artists = [self._spotify_known(i) for i in ids]
-            return JSONResponse(
-                {"artists": [self._spotify_artist_json(request, a) if a else None for a in artists]}
-            )
+            return JSONResponse({"artists": [self._spotify_artist_json(request, a) if a else None for a in artists]})
 
         return await self._spotify_api(request, ids, answer)
 
@@ -780,9 +773,7 @@ class ApiDouble:
                 "total": len(found),
             }
             if index + limit < len(found):
-                body["next"] = (
-                    f"{_base(request)}/deezer/search/artist?q={query}&index={index + limit}&limit={limit}"
-                )
+                body["next"] = f"{_base(request)}/deezer/search/artist?q={query}&index={index + limit}&limit={limit}"
             return JSONResponse(body)
 
         return await self._serve(DEEZER, request, (), answer)
@@ -1005,9 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--deezer-quota", default="50/5", help="requests/seconds, or off (default 50/5)")
-    parser.add_argument(
-        "--spotify-rate", default="1000/30", help="requests/seconds, or off (default 1000/30)"
-    )
+    parser.add_argument("--spotify-rate", default="1000/30", help="requests/seconds, or off (default 1000/30)")
     parser.add_argument("--musicbrainz-rate", default="off", help="requests/seconds, or off (default off)")
     args = parser.parse_args(argv)
     try:

@@ -212,9 +212,7 @@ async def _finish(
     updated = sum(1 for result in done if result.success)
     failed = len(done) - updated
     async with database.session() as session:
-        await repository.finish_refresh_run(
-            session, run_id, status, total=len(results), updated=updated, failed=failed
-        )
+        await repository.finish_refresh_run(session, run_id, status, total=len(results), updated=updated, failed=failed)
         await session.commit()
     return updated, failed
 
@@ -243,9 +241,7 @@ async def refresh_deezer_fans(
             run_id = await repository.start_refresh_run(session, Platform.DEEZER, run_date)
             await session.commit()
     except (SQLAlchemyError, OSError) as exc:
-        raise DatabaseUnavailableError(
-            f"Cannot record the run in the database {database.url}: {exc}"
-        ) from exc
+        raise DatabaseUnavailableError(f"Cannot record the run in the database {database.url}: {exc}") from exc
 
     results: list[RefreshResult | None] = [None] * total
     gate = asyncio.Semaphore(max(1, concurrency))

@@ -62,9 +62,7 @@ class DeezerArtist:
     @property
     def picture_url(self) -> str | None:
         """The largest picture Deezer offers."""
-        return (
-            self.picture_xl or self.picture_big or self.picture_medium or self.picture or self.picture_small
-        )
+        return self.picture_xl or self.picture_big or self.picture_medium or self.picture or self.picture_small
 
 
 class _Artist(BaseModel):
@@ -138,15 +136,11 @@ class DeezerClient(ServiceClient):
             return ServiceUnavailableError(self.service, f"Deezer is busy ({message})", status=status)
         if code == 800:
             return NotFoundError(self.service, not_found or f"Deezer has no data ({message})", status=status)
-        return RequestError(
-            self.service, f"Deezer refused the request: {message} (code {code})", status=status
-        )
+        return RequestError(self.service, f"Deezer refused the request: {message} (code {code})", status=status)
 
     async def get_artist(self, artist_id: int | str) -> DeezerArtist:
         """One artist with its fan and album counts; :class:`NotFoundError` for an unknown id."""
-        payload = await self._get_json(
-            f"/artist/{artist_id}", not_found=f"Deezer has no artist with id {artist_id}"
-        )
+        payload = await self._get_json(f"/artist/{artist_id}", not_found=f"Deezer has no artist with id {artist_id}")
         return _to_artist(self.service, payload)
 
     async def search_artists(self, name: str, limit: int = 25) -> list[DeezerArtist]:

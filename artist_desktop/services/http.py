@@ -313,14 +313,10 @@ class ServiceClient:
         except httpx.ConnectError as exc:
             origin = urlsplit(url).netloc
             reason = str(exc) or type(exc).__name__
-            raise ServiceUnavailableError(
-                self.service, f"Cannot reach {self.service} at {origin} ({reason})"
-            ) from exc
+            raise ServiceUnavailableError(self.service, f"Cannot reach {self.service} at {origin} ({reason})") from exc
         except httpx.TransportError as exc:
             reason = str(exc) or type(exc).__name__
-            raise ServiceUnavailableError(
-                self.service, f"The connection to {self.service} failed ({reason})"
-            ) from exc
+            raise ServiceUnavailableError(self.service, f"The connection to {self.service} failed ({reason})") from exc
         error = self._error_for_status(response, not_found)
         if error is not None:
             raise error
@@ -381,9 +377,7 @@ class ServiceClient:
                 service, f"{service} rate limit reached{wait}", status=status, retry_after=retry_after
             )
         if status in (401, 403):
-            return AuthenticationError(
-                service, f"{service} refused access (HTTP {status}: {detail})", status=status
-            )
+            return AuthenticationError(service, f"{service} refused access (HTTP {status}: {detail})", status=status)
         if status == 404:
             return NotFoundError(service, not_found or f"{service} found nothing ({detail})", status=status)
         if status == 408 or status >= 500:
@@ -395,9 +389,7 @@ class ServiceClient:
                 status=status,
                 retry_after=retry_after,
             )
-        return RequestError(
-            service, f"{service} rejected the request (HTTP {status}: {detail})", status=status
-        )
+        return RequestError(service, f"{service} rejected the request (HTTP {status}: {detail})", status=status)
 
     def _error_in_payload(self, payload: dict[str, Any], not_found: str | None) -> ServiceError | None:
         """Errors a service sends inside a successful answer (none by default)."""

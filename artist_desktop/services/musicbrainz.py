@@ -129,9 +129,7 @@ class MusicBrainzClient(ServiceClient):
     async def artist_for_spotify_url(self, spotify_url: str) -> MusicBrainzArtist | None:
         """The artist MusicBrainz links to this Spotify artist URL; None when it knows no such link."""
         try:
-            payload = await self._get_json(
-                "/url", {"resource": spotify_url, "inc": "artist-rels", "fmt": "json"}
-            )
+            payload = await self._get_json("/url", {"resource": spotify_url, "inc": "artist-rels", "fmt": "json"})
         except NotFoundError:
             return None
         answer = parse_model(self.service, _UrlAnswer, payload, "a URL lookup")

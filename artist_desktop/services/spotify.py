@@ -287,9 +287,7 @@ class SpotifyClient(ServiceClient):
             raise ValueError(f"limit must be 1-50 (got {limit})")
         if not 0 <= offset <= 1000:
             raise ValueError(f"offset must be 0-1000 (got {offset})")
-        payload = await self._api_get(
-            "/search", {"q": query, "type": "artist", "limit": limit, "offset": offset}
-        )
+        payload = await self._api_get("/search", {"q": query, "type": "artist", "limit": limit, "offset": offset})
         page = parse_model(self.service, _SearchAnswer, payload, "search results").artists
         items = tuple(artist.to_artist() for artist in page.items)
         next_offset = page.offset + len(items) if page.next and items else None
@@ -305,9 +303,7 @@ class SpotifyClient(ServiceClient):
 
     async def get_artist(self, artist_id: str) -> SpotifyArtist:
         """One artist; :class:`NotFoundError` when Spotify has no artist with that id."""
-        payload = await self._api_get(
-            f"/artists/{artist_id}", not_found=f"Spotify has no artist with id {artist_id}"
-        )
+        payload = await self._api_get(f"/artists/{artist_id}", not_found=f"Spotify has no artist with id {artist_id}")
         return parse_model(self.service, _Artist, payload, "an artist").to_artist()
 
     async def get_artists(self, artist_ids: Sequence[str]) -> list[SpotifyArtist | None]:
@@ -330,9 +326,7 @@ class SpotifyClient(ServiceClient):
             {"market": market},
             not_found=f"Spotify has no artist with id {artist_id}",
         )
-        return [
-            track.to_track() for track in parse_model(self.service, _TopTracks, payload, "top tracks").tracks
-        ]
+        return [track.to_track() for track in parse_model(self.service, _TopTracks, payload, "top tracks").tracks]
 
 
 __all__ = ["SpotifyArtist", "SpotifyClient", "SpotifyImage", "SpotifySearchPage", "SpotifyTrack"]

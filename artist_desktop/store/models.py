@@ -220,9 +220,7 @@ class MetricRefreshRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     run_date: Mapped[datetime] = mapped_column()
-    status: Mapped[RefreshRunStatus] = mapped_column(
-        _str_enum(RefreshRunStatus), default=RefreshRunStatus.RUNNING
-    )
+    status: Mapped[RefreshRunStatus] = mapped_column(_str_enum(RefreshRunStatus), default=RefreshRunStatus.RUNNING)
     total: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)

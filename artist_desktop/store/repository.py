@@ -45,9 +45,7 @@ class PlatformIdConflict(ValueError):
     """A platform id is already recorded for a different artist (ids are unique per platform)."""
 
     def __init__(self, platform: str, platform_id: str, owner_id: int, artist_id: int) -> None:
-        super().__init__(
-            f"{platform} id {platform_id!r} already belongs to artist {owner_id}, not {artist_id}"
-        )
+        super().__init__(f"{platform} id {platform_id!r} already belongs to artist {owner_id}, not {artist_id}")
         self.platform = platform
         self.platform_id = platform_id
         self.owner_id = owner_id
@@ -162,9 +160,7 @@ async def upsert_platform_id(session: AsyncSession, artist_id: int, platform: st
         return
     if owner is not None:
         raise PlatformIdConflict(platform, platform_id, owner, artist_id)
-    stmt = _insert(session, ArtistPlatformId).values(
-        artist_id=artist_id, platform=platform, platform_id=platform_id
-    )
+    stmt = _insert(session, ArtistPlatformId).values(artist_id=artist_id, platform=platform, platform_id=platform_id)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[ArtistPlatformId.artist_id, ArtistPlatformId.platform],
@@ -176,9 +172,7 @@ async def upsert_platform_id(session: AsyncSession, artist_id: int, platform: st
 async def delete_platform_id(session: AsyncSession, artist_id: int, platform: str) -> bool:
     """Forget the artist's id on ``platform`` (e.g. a wrong match); True if there was one."""
     result = await session.execute(
-        delete(ArtistPlatformId).where(
-            ArtistPlatformId.artist_id == artist_id, ArtistPlatformId.platform == platform
-        )
+        delete(ArtistPlatformId).where(ArtistPlatformId.artist_id == artist_id, ArtistPlatformId.platform == platform)
     )
     return _rowcount(result) > 0
 
@@ -224,9 +218,7 @@ async def artists_without_platform_id(session: AsyncSession, platform: str) -> l
         .where(ArtistPlatformId.artist_id == Artist.id, ArtistPlatformId.platform == platform)
         .exists()
     )
-    rows = await session.execute(
-        select(Artist.id, Artist.name).where(~has_id).order_by(Artist.name, Artist.id)
-    )
+    rows = await session.execute(select(Artist.id, Artist.name).where(~has_id).order_by(Artist.name, Artist.id))
     return [(artist_id, name) for artist_id, name in rows]
 
 
@@ -249,9 +241,7 @@ async def latest_metric(
     return value
 
 
-async def metric_history(
-    session: AsyncSession, artist_id: int
-) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+async def metric_history(session: AsyncSession, artist_id: int) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
     """Every metric of one artist: (platform, metric_type) -> [(date, value)] oldest first."""
     rows = await session.execute(
         select(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.date, ArtistMetric.value)
@@ -420,9 +410,7 @@ async def upsert_media_asset(
 async def media_assets(session: AsyncSession, artist_id: int) -> list[MediaAsset]:
     """The artist's cached files, oldest first."""
     return list(
-        await session.scalars(
-            select(MediaAsset).where(MediaAsset.artist_id == artist_id).order_by(MediaAsset.id)
-        )
+        await session.scalars(select(MediaAsset).where(MediaAsset.artist_id == artist_id).order_by(MediaAsset.id))
     )
 
 
@@ -649,9 +637,7 @@ async def requeue_jobs(session: AsyncSession, statuses: Iterable[JobStatus]) -> 
         return 0
     jobs = list(
         await session.scalars(
-            select(ImportJob)
-            .where(ImportJob.status.in_(list(wanted)))
-            .order_by(ImportJob.position, ImportJob.id)
+            select(ImportJob).where(ImportJob.status.in_(list(wanted))).order_by(ImportJob.position, ImportJob.id)
         )
     )
     position = await _next_position(session)
@@ -691,9 +677,7 @@ async def resume_interrupted_jobs(
 async def remove_job(session: AsyncSession, spotify_id: str) -> bool:
     """Delete the job from the ledger (the artist, if imported, stays); True if it existed."""
     result = await session.execute(
-        delete(ImportJob)
-        .where(ImportJob.spotify_id == spotify_id)
-        .execution_options(synchronize_session="fetch")
+        delete(ImportJob).where(ImportJob.spotify_id == spotify_id).execution_options(synchronize_session="fetch")
     )
     return _rowcount(result) > 0
 
@@ -772,8 +756,6 @@ async def refresh_results(session: AsyncSession, run_id: int) -> list[MetricRefr
     """One run's per-artist results in the order they were recorded."""
     return list(
         await session.scalars(
-            select(MetricRefreshResult)
-            .where(MetricRefreshResult.run_id == run_id)
-            .order_by(MetricRefreshResult.id)
+            select(MetricRefreshResult).where(MetricRefreshResult.run_id == run_id).order_by(MetricRefreshResult.id)
         )
     )

@@ -35,9 +35,7 @@ def stage_for(progress: int) -> Stage:
     return Stage.STORE
 
 
-async def collect(
-    subscription: ProgressSubscription, count: int, seconds: float = 10.0
-) -> list[ProgressUpdate]:
+async def collect(subscription: ProgressSubscription, count: int, seconds: float = 10.0) -> list[ProgressUpdate]:
     got: list[ProgressUpdate] = []
     async with asyncio.timeout(seconds):
         async for update in subscription:
@@ -102,18 +100,14 @@ async def test_final_states_expire_and_a_retry_makes_the_state_permanent_again(b
     assert first.seq < failed.seq < retried.seq < done.seq  # seq keeps increasing across retries
 
 
-async def test_snapshots_list_this_prefix_only_and_clear_forgets_one(
-    bus: ProgressBus, redis_url: str
-) -> None:
+async def test_snapshots_list_this_prefix_only_and_clear_forgets_one(bus: ProgressBus, redis_url: str) -> None:
     ids = [artist_id(n) for n in range(10, 13)]
     for n, sid in enumerate(ids):
         await bus.publish(ProgressUpdate(sid, Stage.METADATA, 10 + n))
     other = ProgressBus(bus.redis, prefix=bus.prefix + "other[1]:")
     await other.publish(ProgressUpdate(artist_id(99), Stage.INIT, 0))
     snapshots = await bus.snapshots()
-    assert {sid: update.progress for sid, update in snapshots.items()} == dict(
-        zip(ids, [10, 11, 12], strict=True)
-    )
+    assert {sid: update.progress for sid, update in snapshots.items()} == dict(zip(ids, [10, 11, 12], strict=True))
     assert list(await other.snapshots()) == [artist_id(99)]
     await bus.clear(ids[0])
     assert await bus.snapshot(ids[0]) is None

@@ -105,9 +105,7 @@ def test_spotify_answers_and_errors(threaded: ApiDouble) -> None:
     with httpx.Client() as http:
         bearer = {"Authorization": f"Bearer {token(http, threaded)}"}
         api = threaded.urls.spotify_api_url
-        page = http.get(
-            f"{api}/search", params={"q": "daft", "type": "artist", "limit": 1}, headers=bearer
-        ).json()
+        page = http.get(f"{api}/search", params={"q": "daft", "type": "artist", "limit": 1}, headers=bearer).json()
         artists = page["artists"]
         assert artists["total"] == 2 and artists["next"] is not None and artists["previous"] is None
         daft = artists["items"][0]

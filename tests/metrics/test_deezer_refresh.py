@@ -204,9 +204,7 @@ async def test_retry_failed_refreshes_only_those_artists(
     first = await refresh_deezer_fans(database, deezer, run_date=RUN_1)
     assert first.failed_artist_ids == {ids[2]}
     double.reset_counters()
-    retry = await refresh_deezer_fans(
-        database, deezer, run_date=RUN_1, only_artist_ids=first.failed_artist_ids
-    )
+    retry = await refresh_deezer_fans(database, deezer, run_date=RUN_1, only_artist_ids=first.failed_artist_ids)
     assert [(r.artist_id, r.success, r.fans) for r in retry.results] == [(ids[2], True, 300)]
     assert double.request_count("deezer") == 1
     assert len(await metric_rows(database)) == 4

@@ -32,9 +32,7 @@ def test_result_json_has_exactly_the_documented_keys() -> None:
     assert ok.change == 200 and bad.change is None
 
 
-@pytest.mark.parametrize(
-    ("status", "success"), [(RefreshStatus.COMPLETE, True), (RefreshStatus.CANCELLED, False)]
-)
+@pytest.mark.parametrize(("status", "success"), [(RefreshStatus.COMPLETE, True), (RefreshStatus.CANCELLED, False)])
 def test_summary_json_success_means_the_run_completed(status: RefreshStatus, success: bool) -> None:
     results = [RefreshResult(1, "Air", True, fans=5), RefreshResult(2, "Muse", False, error="boom")]
     summary = RefreshSummary(7, RUN_DATE, status, total=2, updated=1, failed=1, results=results)

@@ -162,9 +162,7 @@ async def test_timeout_is_service_unavailable_after_retries(double: ApiDouble) -
     retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
     async with client(double, timeout=0.2, retry=retry) as deezer:
         started = time.monotonic()
-        with pytest.raises(
-            ServiceUnavailableError, match=r"Deezer did not answer within 0.2 s, retried once"
-        ):
+        with pytest.raises(ServiceUnavailableError, match=r"Deezer did not answer within 0.2 s, retried once"):
             await deezer.get_artist(27)
     assert time.monotonic() - started < 1.0
     assert double.request_count(DEEZER) == 2

@@ -125,9 +125,7 @@ async def test_top_tracks_have_album_art_served_by_the_double(double: ApiDouble)
 
 async def test_missing_followers_popularity_and_genres_are_none_not_a_crash(double: ApiDouble) -> None:
     adele = artist_named(double, "Adele")
-    double.override_spotify_artist(
-        adele.spotify_id, followers=REMOVE, popularity=REMOVE, genres=REMOVE, images=[]
-    )
+    double.override_spotify_artist(adele.spotify_id, followers=REMOVE, popularity=REMOVE, genres=REMOVE, images=[])
     async with client(double) as spotify:
         artist = await spotify.get_artist(adele.spotify_id)
         batch = await spotify.get_artists([adele.spotify_id])
@@ -213,9 +211,7 @@ async def test_retry_after_beyond_the_budget_gives_up_at_once(double: ApiDouble)
     double.inject(SPOTIFY, queen.spotify_id, Fault.rate_limited(retry_after=120), times=None)
     async with client(double, retry=RetryPolicy(max_total=60)) as spotify:
         started = time.monotonic()
-        with pytest.raises(
-            RateLimitedError, match=r"Spotify rate limit reached \(asked to wait 120 s\)"
-        ) as caught:
+        with pytest.raises(RateLimitedError, match=r"Spotify rate limit reached \(asked to wait 120 s\)") as caught:
             await spotify.get_artist(queen.spotify_id)
     assert time.monotonic() - started < 1.0
     assert caught.value.retry_after == 120
@@ -250,7 +246,5 @@ async def test_an_unexpected_shape_is_a_bad_response(double: ApiDouble) -> None:
     queen = artist_named(double, "Queen")
     double.override_spotify_artist(queen.spotify_id, followers={"total": "many"})
     async with client(double) as spotify:
-        with pytest.raises(
-            BadResponseError, match=r"Spotify sent an artist in an unexpected shape \(followers.total"
-        ):
+        with pytest.raises(BadResponseError, match=r"Spotify sent an artist in an unexpected shape \(followers.total"):
             await spotify.get_artist(queen.spotify_id)

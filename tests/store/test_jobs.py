@@ -186,9 +186,7 @@ async def test_concurrent_workers_never_claim_the_same_job(database: Database) -
 
 async def test_cancelling_queued_jobs_leaves_running_ones_alone(database: Database) -> None:
     async with database.session() as session:
-        await repository.enqueue_jobs(
-            session, [(ADELE, "Adele"), (BJORK, "Björk"), (DRAKE, "Drake"), (ENYA, "Enya")]
-        )
+        await repository.enqueue_jobs(session, [(ADELE, "Adele"), (BJORK, "Björk"), (DRAKE, "Drake"), (ENYA, "Enya")])
         await repository.claim_next_job(session, "w")
         assert await repository.cancel_queued_jobs(session, [DRAKE, ADELE]) == [DRAKE]
         assert await repository.cancel_queued_jobs(session, []) == []

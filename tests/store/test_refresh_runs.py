@@ -26,9 +26,7 @@ async def test_refresh_run_is_recorded_with_its_results(database: Database) -> N
             session, run_id, adele, "Adele", True, fans=7_000_000, previous_fans=6_900_000
         )
         await repository.add_refresh_result(session, run_id, bjork, "Björk", False, error="Deezer: no data")
-        await repository.finish_refresh_run(
-            session, run_id, RefreshRunStatus.COMPLETE, total=2, updated=1, failed=1
-        )
+        await repository.finish_refresh_run(session, run_id, RefreshRunStatus.COMPLETE, total=2, updated=1, failed=1)
         await session.commit()
 
     async with database.session() as session:

@@ -103,9 +103,7 @@ async def test_artists_with_and_without_a_platform_id(database: Database) -> Non
         await repository.upsert_platform_id(session, adele, "deezer", "75798")
         await repository.upsert_platform_id(session, bjork, "spotify", "7w29UYBi0qsHi5RTcv3lmA")
         await session.commit()
-        assert await repository.artists_with_platform_id(session, "deezer") == [
-            PlatformArtist(adele, "Adele", "75798")
-        ]
+        assert await repository.artists_with_platform_id(session, "deezer") == [PlatformArtist(adele, "Adele", "75798")]
         assert await repository.artists_without_platform_id(session, "deezer") == [(bjork, "Björk")]
         assert await repository.spotify_ids_in_library(
             session, ["7w29UYBi0qsHi5RTcv3lmA", "4dpARuHxo51G3z768sgnrY"]
@@ -162,9 +160,7 @@ async def test_library_rows_show_latest_followers_per_platform(database: Databas
         bjork = await repository.upsert_artist(session, _record("björk", "bjork"))
         # The pipeline passes the domain enums; they are stored as their plain values.
         await repository.upsert_platform_id(session, adele, Platform.SPOTIFY, "4dpARuHxo51G3z768sgnrY")
-        await repository.upsert_metric(
-            session, adele, Platform.SPOTIFY, MetricType.FOLLOWERS, 50_000_000, DAY1
-        )
+        await repository.upsert_metric(session, adele, Platform.SPOTIFY, MetricType.FOLLOWERS, 50_000_000, DAY1)
         await repository.upsert_metric(session, adele, "spotify", "followers", 51_000_000, DAY3)
         await repository.upsert_metric(session, adele, "deezer", "followers", 7_000_000, DAY2)
         await repository.upsert_metric(session, adele, "deezer", "followers", 6_900_000, DAY1)
@@ -185,9 +181,7 @@ async def test_library_rows_for_many_artists_in_few_queries(database: Database) 
     statements: list[str] = []
     async with database.session() as session:
         for index in range(300):
-            artist = await repository.upsert_artist(
-                session, _record(f"Artist {index:04d}", f"artist-{index}")
-            )
+            artist = await repository.upsert_artist(session, _record(f"Artist {index:04d}", f"artist-{index}"))
             await repository.upsert_metric(session, artist, "deezer", "followers", index, DAY1)
             await repository.upsert_metric(session, artist, "deezer", "followers", index + 1, DAY2)
         await session.commit()
@@ -209,15 +203,9 @@ async def test_library_rows_for_many_artists_in_few_queries(database: Database) 
 async def test_tracks_are_upserted_and_the_top_list_replaced(database: Database) -> None:
     async with database.session() as session:
         artist = await repository.upsert_artist(session, _record("Adele", "adele"))
-        hello = await repository.upsert_track(
-            session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 80, 295000, "25", None
-        )
-        skyfall = await repository.upsert_track(
-            session, "6VObnIkLVruX4UVyxWhlqm", "Skyfall", 75, 286000, None, None
-        )
-        again = await repository.upsert_track(
-            session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 82, 295000, "25", "x"
-        )
+        hello = await repository.upsert_track(session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 80, 295000, "25", None)
+        skyfall = await repository.upsert_track(session, "6VObnIkLVruX4UVyxWhlqm", "Skyfall", 75, 286000, None, None)
+        again = await repository.upsert_track(session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 82, 295000, "25", "x")
         assert again == hello
         await repository.set_artist_tracks(session, artist, [hello, skyfall])
         await repository.set_artist_tracks(session, artist, [skyfall, hello, skyfall])
@@ -239,9 +227,7 @@ async def test_media_asset_upsert_replaces_the_file_of_the_same_source(database:
         await session.commit()
         assets = await repository.media_assets(session, artist)
     assert first == second
-    assert [(a.sha256, a.path, a.size_bytes, a.width) for a in assets] == [
-        ("b" * 64, "media/bb.jpg", 2000, 640)
-    ]
+    assert [(a.sha256, a.path, a.size_bytes, a.width) for a in assets] == [("b" * 64, "media/bb.jpg", 2000, 640)]
 
 
 async def test_deleting_an_artist_removes_its_ids_and_metrics(database: Database) -> None:

@@ -64,9 +64,7 @@ def main() -> None:
     else:
         url = config.get_main_option("sqlalchemy.url")
         if not url:
-            raise RuntimeError(
-                "no connection and no sqlalchemy.url: use artist_desktop.store.alembic_config()"
-            )
+            raise RuntimeError("no connection and no sqlalchemy.url: use artist_desktop.store.alembic_config()")
         asyncio.run(_run_on_url(url))
 
 

@@ -100,9 +100,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_artist_platform_ids")),
         sa.UniqueConstraint("artist_id", "platform", name=op.f("uq_artist_platform_ids_artist_id_platform")),
-        sa.UniqueConstraint(
-            "platform", "platform_id", name=op.f("uq_artist_platform_ids_platform_platform_id")
-        ),
+        sa.UniqueConstraint("platform", "platform_id", name=op.f("uq_artist_platform_ids_platform_platform_id")),
     )
     op.create_table(
         "artist_tracks",
