@@ -136,7 +136,8 @@ class BatchRunner:
             changed = await repository.cancel_queued_jobs(session, None, CANCELLED)
         for cancelled in changed:
             await self._publish_cancelled(cancelled, 0)
-        await self._cancel_running()
+        while self._running:  # a claim in flight while the queue was cancelled adds one more task
+            await self._cancel_running()
 
     async def remove(self, spotify_id: str) -> None:
         """Take an artist off the queue (and out of the progress view)."""

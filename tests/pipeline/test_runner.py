@@ -160,7 +160,7 @@ async def test_cancel_all_leaves_nothing_half_written_and_retry_completes(
     outcomes = await services.runner.outcomes()
     complete = [o for o in outcomes if o.status is JobStatus.COMPLETE]
     cancelled = [o for o in outcomes if o.status is JobStatus.CANCELLED]
-    assert len(complete) + len(cancelled) == 12
+    assert len(complete) + len(cancelled) == 12, [o for o in outcomes if o not in complete + cancelled]
     assert cancelled, "cancel_all came after every import had finished"
     assert all(o.error == "Cancelled" for o in cancelled)
     counts = await _counts(services)
