@@ -49,6 +49,9 @@ QT_LIBS_WINDOW = {
     "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 }
 
+# The SSE endpoint's end-to-end test drives Debian's headless Chromium.
+BROWSER = {"chromium": "/usr/bin/chromium"}
+
 
 def say(message: str) -> None:
     print(f"[artist-desktop setup] {message}", file=sys.stderr, flush=True)
@@ -150,6 +153,8 @@ def command_app(args: list[str]) -> int:
 
 def command_test(args: list[str]) -> int:
     ensure_system_packages(QT_LIBS_OFFSCREEN)
+    if os.geteuid() == 0:  # the browser end-to-end test; without root it is skipped with the reason
+        ensure_system_packages(BROWSER)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
     if "ARTIST_DESKTOP_TEST_POSTGRES_URL" not in env and postgres_answers():
         env["ARTIST_DESKTOP_TEST_POSTGRES_URL"] = "postgresql://postgres@127.0.0.1:5432/test"
