@@ -71,4 +71,6 @@ def test_serve_streams_an_import_run_by_another_process(tmp_path: Path, redis_ur
     assert code == 0
     assert time.monotonic() - started < 10
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as every server binds
         sock.bind(("127.0.0.1", port))  # the port is free again
+        sock.listen()

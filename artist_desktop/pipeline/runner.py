@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from artist_desktop.bus import ProgressBus
 from artist_desktop.domain import JobStatus, ProgressUpdate, Stage, is_spotify_id, utcnow
 from artist_desktop.pipeline.media_cache import MediaCache
@@ -258,10 +260,13 @@ class BatchRunner:
     async def _record_progress(self, update: ProgressUpdate) -> None:
         if update.stage.is_final:
             return
-        async with self.database.session() as session, session.begin():
-            await repository.update_job_progress(
-                session, update.spotify_id, update.stage, update.progress, update.message
-            )
+        try:
+            async with self.database.session() as session, session.begin():
+                await repository.update_job_progress(
+                    session, update.spotify_id, update.stage, update.progress, update.message
+                )
+        except SQLAlchemyError as exc:  # the ledger's copy of the progress is a convenience: the bus has it
+            log.warning("could not record the progress of %s: %s", update.spotify_id, exc)
 
     async def _end(
         self, job: ArtistImport, reporter: Reporter, status: JobStatus, stage: Stage, error: str | None

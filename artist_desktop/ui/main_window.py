@@ -1,33 +1,61 @@
-"""The main window: menus, the status bar with Redis and database state, and the panels of later features."""
+"""The main window: search, selection queue, live progress and the library, with menus and the status bar.
+
+It shows state and forwards intent to `AppServices`; all background work goes through `TaskRunner`.
+The progress view is fed only by the progress bus subscription started in `attach`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
-from artist_desktop import APP_NAME, __version__
+from artist_desktop import APP_NAME, __version__, queries
 from artist_desktop.config import Settings
+from artist_desktop.ui.images import ThumbnailCache
+from artist_desktop.ui.library import LibraryPanel
+from artist_desktop.ui.progress import ProgressModel, ProgressPanel
 from artist_desktop.ui.qt import (
     QAction,
     QCloseEvent,
+    QEvent,
     QKeySequence,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QSettings,
+    QSplitter,
+    Qt,
     QTabWidget,
     QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
 )
+from artist_desktop.ui.queue import QueuePanel
+from artist_desktop.ui.search import PAGE_SIZE, SearchOutcome, SearchPanel
+from artist_desktop.ui.settings_dialog import SettingsDialog, offer_first_run
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from artist_desktop.app import AppServices, Health
+    from artist_desktop.bus import ProgressBus
 
 log = logging.getLogger(__name__)
 
 HEALTH_INTERVAL_MS = 5000
+LIBRARY_REFRESH_DELAY_MS = 400
+#: While draining a backlog of progress updates, yield to Qt after this many.
+YIELD_EVERY = 50
+T = TypeVar("T")
+ORGANISATION = "artist-desktop"
+
+
+def window_state() -> QSettings:
+    """Where geometry, splitters and the last tab are kept (QSettings, organisation "artist-desktop")."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, "window")
 
 
 class MainWindow(QMainWindow):
@@ -35,30 +63,143 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, state: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.services: AppServices | None = None
+        self.state = state if state is not None else window_state()
         self.tasks = TaskRunner(on_error=self._background_failed)
+        self.thumbnails = ThumbnailCache(self.tasks, parent=self)
+        self.settings_dialog: SettingsDialog | None = None
+        self.first_run_box: QMessageBox | None = None
         self.setWindowTitle(APP_NAME + (" — demo data" if settings.demo else ""))
-        self.resize(1100, 720)
-        self._build_menus()
+        self.resize(1200, 760)
         self._build_central()
+        self._build_menus()
         self._build_status_bar()
         self._health_timer = QTimer(self)
         self._health_timer.setObjectName("health_timer")
         self._health_timer.setInterval(HEALTH_INTERVAL_MS)
         self._health_timer.timeout.connect(self._refresh_health)
+        self.library_refresh_timer = QTimer(self)
+        self.library_refresh_timer.setObjectName("library_refresh_timer")
+        self.library_refresh_timer.setSingleShot(True)
+        self.library_refresh_timer.setInterval(LIBRARY_REFRESH_DELAY_MS)
+        self.library_refresh_timer.timeout.connect(self.refresh_library)
+        self._restore_state()
 
     # -- construction -------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("tabs")
+        self.tabs.setDocumentMode(True)
+
+        self.search_panel = SearchPanel(self.tasks, self.thumbnails)
+        self.queue_panel = QueuePanel()
+        self.progress_model = ProgressModel(self)
+        self.progress_panel = ProgressPanel(self.progress_model)
+        self.selection_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.selection_splitter.setObjectName("selection_splitter")
+        self.selection_splitter.addWidget(self.search_panel)
+        self.selection_splitter.addWidget(self.queue_panel)
+        self.selection_splitter.setStretchFactor(0, 3)
+        self.selection_splitter.setStretchFactor(1, 2)
+        self.import_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.import_splitter.setObjectName("import_splitter")
+        self.import_splitter.addWidget(self.selection_splitter)
+        self.import_splitter.addWidget(self.progress_panel)
+        self.import_splitter.setStretchFactor(0, 2)
+        self.import_splitter.setStretchFactor(1, 3)
+        for splitter in (self.selection_splitter, self.import_splitter):
+            splitter.setChildrenCollapsible(False)
+            splitter.setHandleWidth(8)
+        import_page = QWidget()
+        import_page.setObjectName("import_page")
+        page_layout = QVBoxLayout(import_page)
+        page_layout.setContentsMargins(10, 10, 10, 6)
+        page_layout.addWidget(self.import_splitter)
+        self.library_panel = LibraryPanel(self.thumbnails)
+        library_page = QWidget()
+        library_layout = QVBoxLayout(library_page)
+        library_layout.setContentsMargins(10, 10, 10, 6)
+        library_layout.addWidget(self.library_panel)
+        self.tabs.addTab(import_page, "&Import")
+        self.tabs.addTab(library_page, "&Library")
+        self.setCentralWidget(self.tabs)
+
+        self.search_panel.add_requested.connect(self.queue_panel.add)
+        self.queue_panel.process_requested.connect(self.process)
+        self.progress_panel.retry_requested.connect(self.retry)
+        self.progress_panel.cancel_requested.connect(self.cancel)
+        self.progress_panel.cancel_all_requested.connect(self.cancel_all)
+        self.progress_panel.remove_requested.connect(self.remove)
+        self.progress_model.names_wanted.connect(self._look_up_names)
+        self.progress_model.artists_completed.connect(self._artists_completed)
+        self.progress_model.totals_changed.connect(self._show_totals)
+        self.library_panel.artist_selected.connect(self._show_history)
+
+    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object, name: str) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings, "settings_action")
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_keys = QKeySequence(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcut(quit_keys if not quit_keys.isEmpty() else QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
+        self.file_menu = file_menu
+
+        import_menu = bar.addMenu("&Import")
+        self.find_action = self._action("&Find artists", "Ctrl+F", self.focus_search, "find_action")
+        import_menu.addAction(self.find_action)
+        import_menu.addAction(self.search_panel.add_action)
+        import_menu.addAction(self.queue_panel.remove_action)
+        import_menu.addAction(self.queue_panel.process_action)
+        self.addAction(self.queue_panel.process_action)
+        import_menu.addSeparator()
+        for action in (
+            self.progress_panel.retry_action,
+            self.progress_panel.retry_failed_action,
+            self.progress_panel.cancel_action,
+            self.progress_panel.cancel_all_action,
+            self.progress_panel.remove_action,
+        ):
+            import_menu.addAction(action)
+            self.addAction(action)
+        self.import_menu = import_menu
+
+        view_menu = bar.addMenu("&View")
+        self.show_import_action = self._action("&Import", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0), "show_import")
+        self.show_library_action = self._action(
+            "&Library", "Ctrl+2", lambda: self.tabs.setCurrentIndex(1), "show_library"
+        )
+        self.filter_library_action = self._action(
+            "&Filter library", "Ctrl+L", self.focus_library_filter, "filter_library"
+        )
+        self.refresh_library_action = self._action(
+            "&Refresh library", QKeySequence(QKeySequence.StandardKey.Refresh), self.refresh_library, "refresh_library"
+        )
+        for action in (
+            self.show_import_action,
+            self.show_library_action,
+            self.filter_library_action,
+            self.refresh_library_action,
+        ):
+            view_menu.addAction(action)
+        self.view_menu = view_menu
 
         self.metrics_menu = bar.addMenu("&Metrics")
 
@@ -68,26 +209,20 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
+        self.addAction(self.about_action)
         self.help_menu = help_menu
-
-    def _build_central(self) -> None:
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        for title, text in (
-            ("&Import", "Search Spotify, queue artists and watch their import progress here."),
-            ("&Library", "Imported artists and their metric history appear here."),
-        ):
-            page = QWidget(self.tabs)
-            layout = QVBoxLayout(page)
-            label = QLabel(text, page)
-            label.setWordWrap(True)
-            layout.addWidget(label)
-            layout.addStretch(1)
-            self.tabs.addTab(page, title)
-        self.setCentralWidget(self.tabs)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
+        self.overall_label = QLabel(self)
+        self.overall_label.setObjectName("overall_label")
+        self.overall_progress = QProgressBar(self)
+        self.overall_progress.setObjectName("overall_progress")
+        self.overall_progress.setRange(0, 100)
+        self.overall_progress.setMaximumWidth(220)
+        self.overall_progress.setTextVisible(True)
+        self.overall_progress.setVisible(False)
+        self.overall_label.setVisible(False)
         self.demo_label = QLabel("Demo data", self)
         self.demo_label.setObjectName("demo_label")
         self.demo_label.setVisible(self.settings.demo)
@@ -95,26 +230,199 @@ class MainWindow(QMainWindow):
         self.redis_label.setObjectName("redis_label")
         self.database_label = QLabel("Database: starting…", self)
         self.database_label.setObjectName("database_label")
-        for label in (self.demo_label, self.redis_label, self.database_label):
-            status.addPermanentWidget(label)
+        for widget in (
+            self.overall_label,
+            self.overall_progress,
+            self.demo_label,
+            self.redis_label,
+            self.database_label,
+        ):
+            status.addPermanentWidget(widget)
+
+    # -- window state -------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.state.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for splitter in (self.import_splitter, self.selection_splitter, self.library_panel.splitter):
+            saved = self.state.value(f"splitters/{splitter.objectName()}")
+            if saved is not None:
+                splitter.restoreState(saved)
+        tab = self.state.value("last_tab")
+        if tab is not None:
+            self.tabs.setCurrentIndex(int(str(tab)))
+
+    def save_state(self) -> None:
+        self.state.setValue("geometry", self.saveGeometry())
+        for splitter in (self.import_splitter, self.selection_splitter, self.library_panel.splitter):
+            self.state.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+        self.state.setValue("last_tab", self.tabs.currentIndex())
+        self.state.sync()
 
     # -- life cycle ---------------------------------------------------------------------------
     def attach(self, services: AppServices) -> None:
-        """Called once the services are up: the window starts showing their state."""
+        """Called once the services are up: follow progress, start the runner, show the library."""
         self.services = services
+        self.thumbnails.set_fetcher(services.runner.deps.images.fetch)
+        self.search_panel.set_search(self._search)
+        self.tasks.run(self._follow_progress(services.bus), name="progress-subscription")
+        self.tasks.run(self._start_runner(services), self.progress_model.set_names, name="runner-start")
+        self.refresh_library()
         self._refresh_health()
         self._health_timer.start()
+        if not services.settings.demo and not services.settings.has_spotify_credentials:
+            self.first_run_box = offer_first_run(self, self.open_settings)
 
     async def detach(self) -> None:
         """Stop every timer and background task before the services stop."""
         self._health_timer.stop()
+        self.library_refresh_timer.stop()
+        self.search_panel.set_search(None)
+        self.thumbnails.set_fetcher(None)
         await self.tasks.cancel_all()
+        self.progress_model.repaint_timer.stop()
         self.services = None
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
         event.accept()
         self.hide()
         self.closed.emit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.library_panel.chart.follow_palette()
+        super().changeEvent(event)
+
+    # -- background work ----------------------------------------------------------------------
+    async def _follow_progress(self, bus: ProgressBus) -> None:
+        """The only feed of the progress view: snapshots first, then live updates, resynced on reconnect."""
+        async with bus.subscribe(on_connection_change=self._progress_link_changed) as subscription:
+            async for n, update in aiter_enumerate(subscription):
+                self.progress_model.apply(update)
+                if n % YIELD_EVERY == 0:
+                    # A backlog is drained without suspending: let Qt paint and handle input in between.
+                    await asyncio.sleep(0)
+
+    @staticmethod
+    async def _start_runner(services: AppServices) -> dict[str, str]:
+        """Resume the ledger's unfinished jobs (re-announced on the bus), then start the worker."""
+        await services.runner.resume_interrupted()
+        waiting = await queries.unfinished_jobs(services.database)
+        if waiting:
+            await services.runner.enqueue([(job.spotify_id, job.name) for job in waiting])
+        services.runner.start()
+        return {job.spotify_id: job.name for job in waiting}
+
+    async def _search(self, query: str, offset: int) -> SearchOutcome:
+        services = self._require_services()
+        page = await services.clients.spotify.search_artists(query, PAGE_SIZE, offset)
+        in_library = await queries.spotify_ids_in_library(services.database, [a.id for a in page.items])
+        return SearchOutcome(page, frozenset(in_library))
+
+    def _require_services(self) -> AppServices:
+        if self.services is None:
+            raise RuntimeError("the services are not running")
+        return self.services
+
+    def _progress_link_changed(self, connected: bool) -> None:
+        if connected:
+            self.statusBar().clearMessage()
+        else:
+            self.statusBar().showMessage("Progress: Redis link lost, reconnecting…")
+
+    # -- intents ------------------------------------------------------------------------------
+    def process(self, items: list[tuple[str, str]]) -> None:
+        if self.services is None:
+            self.queue_panel.show_hint("Still starting up: try again in a moment.")
+            return
+        self.progress_model.set_names(dict(items))
+        self.tasks.run(
+            self.services.runner.enqueue(items),
+            lambda _ids: self.queue_panel.model.clear(),
+            lambda error: self.queue_panel.show_hint(f"Could not start the batch: {error}"),
+            name="enqueue",
+        )
+
+    def retry(self, spotify_ids: list[str]) -> None:
+        runner = self._require_services().runner
+        self.tasks.run(_each(runner.retry, spotify_ids), name="retry")
+
+    def cancel(self, spotify_ids: list[str]) -> None:
+        runner = self._require_services().runner
+        self.tasks.run(_each(runner.cancel, spotify_ids), name="cancel")
+
+    def cancel_all(self) -> None:
+        self.tasks.run(self._require_services().runner.cancel_all(), name="cancel-all")
+
+    def remove(self, spotify_ids: list[str]) -> None:
+        runner = self._require_services().runner
+        self.tasks.run(_each(runner.remove, spotify_ids), lambda _none: self.progress_model.remove(spotify_ids))
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.search_panel.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_panel.field.selectAll()
+
+    def focus_library_filter(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.library_panel.filter_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.library_panel.filter_field.selectAll()
+
+    def refresh_library(self) -> None:
+        if self.services is None:
+            return
+        self.tasks.run(
+            queries.library(self.services.database), self.library_panel.set_rows, name="library", replace=True
+        )
+
+    def open_settings(self) -> SettingsDialog:
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.settings, self.tasks, self)
+            self.settings_dialog.accepted.connect(
+                lambda: self.statusBar().showMessage("Settings saved: they apply when the app starts again", 8000)
+            )
+            self.settings_dialog.finished.connect(self._settings_closed)
+        self.settings_dialog.open()
+        return self.settings_dialog
+
+    def _settings_closed(self, _result: int) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def _look_up_names(self, spotify_ids: list[str]) -> None:
+        if self.services is not None:
+            self.tasks.run(queries.job_names(self.services.database, spotify_ids), self.progress_model.set_names)
+
+    def _artists_completed(self, _spotify_ids: list[str]) -> None:
+        self.library_refresh_timer.start()
+        if self.services is not None and (shown := self.search_panel.model.spotify_ids()):
+            self.tasks.run(
+                queries.spotify_ids_in_library(self.services.database, shown),
+                self.search_panel.mark_in_library,
+                name="badges",
+                replace=True,
+            )
+
+    def _show_history(self, artist_id: int, name: str) -> None:
+        if self.services is None:
+            return
+        self.tasks.run(
+            queries.metric_history(self.services.database, artist_id),
+            lambda history: self.library_panel.chart.show_history(name, history),
+            name="history",
+            replace=True,
+        )
+
+    def _show_totals(self, finished: int, failed: int, total: int, percent: int) -> None:
+        visible = total > 0
+        self.overall_progress.setVisible(visible)
+        self.overall_label.setVisible(visible)
+        self.overall_progress.setValue(percent)
+        text = f"{finished}/{total} done" + (f", {failed} failed" if failed else "")
+        self.overall_label.setText(text)
+        self.overall_progress.setToolTip(text)
 
     # -- status -------------------------------------------------------------------------------
     def _refresh_health(self) -> None:
@@ -123,9 +431,7 @@ class MainWindow(QMainWindow):
         self.tasks.run(self.services.health(), self.show_health, name="health")
 
     def show_health(self, health: Health) -> None:
-        self.redis_label.setText(
-            f"Redis: {'connected' if health.redis_ok else 'unreachable'} ({health.redis_where})"
-        )
+        self.redis_label.setText(f"Redis: {'connected' if health.redis_ok else 'unreachable'} ({health.redis_where})")
         self.database_label.setText(
             f"Database: {'ready' if health.database_ok else 'unreachable'} ({health.database_where})"
         )
@@ -153,3 +459,16 @@ class MainWindow(QMainWindow):
             "<p>Search Spotify for artists, import them in batches, watch every stage live, "
             "and keep Deezer fan counts up to date.</p>",
         )
+
+
+async def aiter_enumerate(source: AsyncIterable[T]) -> AsyncIterator[tuple[int, T]]:
+    n = 0
+    async for item in source:
+        n += 1
+        yield n, item
+
+
+async def _each(action: Callable[[str], Awaitable[None]], spotify_ids: Sequence[str]) -> None:
+    """Apply one runner action to several artists in turn."""
+    for spotify_id in spotify_ids:
+        await action(spotify_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import PySide6
@@ -11,12 +12,16 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
     QEvent,
+    QItemSelection,
     QItemSelectionModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QPoint,
+    QProcess,
     QRect,
+    QRectF,
     QSettings,
     QSize,
     QSortFilterProxyModel,
@@ -31,24 +36,31 @@ from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QFont,
+    QFontMetrics,
     QGuiApplication,
     QIcon,
     QKeySequence,
     QPainter,
+    QPainterPath,
     QPalette,
+    QPen,
     QPixmap,
     QShortcut,
     QStandardItem,
     QStandardItemModel,
 )
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -90,6 +102,10 @@ def _check_binding() -> None:
 
 _check_binding()
 
+# pyqtgraph picks up the binding imported above; naming it keeps it from trying another one.
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+import pyqtgraph as pg  # type: ignore[import-untyped]  # noqa: E402  (after the binding check, on purpose)
+
 __all__ = [
     "QAbstractItemView",
     "QAbstractListModel",
@@ -100,16 +116,21 @@ __all__ = [
     "QCheckBox",
     "QCloseEvent",
     "QColor",
+    "QComboBox",
     "QDialog",
     "QDialogButtonBox",
     "QEvent",
     "QFileDialog",
     "QFont",
+    "QFontMetrics",
     "QFormLayout",
+    "QFrame",
+    "QGridLayout",
     "QGuiApplication",
     "QHBoxLayout",
     "QHeaderView",
     "QIcon",
+    "QItemSelection",
     "QItemSelectionModel",
     "QKeySequence",
     "QLabel",
@@ -117,17 +138,22 @@ __all__ = [
     "QListView",
     "QMainWindow",
     "QMessageBox",
+    "QMimeData",
     "QModelIndex",
     "QObject",
     "QPainter",
+    "QPainterPath",
     "QPalette",
+    "QPen",
     "QPersistentModelIndex",
     "QPixmap",
     "QPoint",
+    "QProcess",
     "QProgressBar",
     "QProgressDialog",
     "QPushButton",
     "QRect",
+    "QRectF",
     "QSettings",
     "QShortcut",
     "QSize",
@@ -143,6 +169,7 @@ __all__ = [
     "QStyledItemDelegate",
     "QTabWidget",
     "QTableView",
+    "QTest",
     "QTextBrowser",
     "QTimer",
     "QToolButton",
@@ -156,4 +183,5 @@ __all__ = [
     "QtWidgets",
     "Signal",
     "Slot",
+    "pg",
 ]

@@ -1,0 +1,438 @@
+"""The search panel: search-as-you-type on Spotify (debounced, stale requests cancelled), results with
+thumbnails, followers, genres and an "In library" badge, "Load more" paging and inline messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from artist_desktop.services import (
+    AuthenticationError,
+    MissingCredentialsError,
+    RateLimitedError,
+    ServiceError,
+    ServiceUnavailableError,
+    SpotifyArtist,
+    SpotifySearchPage,
+)
+from artist_desktop.ui.images import ThumbnailCache
+from artist_desktop.ui.qt import (
+    QAbstractItemView,
+    QAbstractListModel,
+    QAction,
+    QColor,
+    QFont,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPersistentModelIndex,
+    QPushButton,
+    QRect,
+    QRectF,
+    QSize,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from artist_desktop.ui.tasks import TaskRunner
+
+#: Drag and drop between the results and the queue: JSON [[spotify_id, name], ...].
+ARTIST_MIME = "application/x-artist-desktop-artists"
+DEBOUNCE_MS = 300
+PAGE_SIZE = 20
+RESULT_ROLE = Qt.ItemDataRole.UserRole + 1
+ERROR_COLOR = QColor("#d32f2f")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    artist: SpotifyArtist
+    in_library: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    """One page of results and which of them are already imported."""
+
+    page: SpotifySearchPage
+    in_library: frozenset[str]
+
+
+SearchFunction = Callable[[str, int], Coroutine[Any, Any, SearchOutcome]]
+
+
+def encode_artists(items: Sequence[tuple[str, str]]) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(ARTIST_MIME, json.dumps([list(item) for item in items]).encode())
+    mime.setText("\n".join(name for _, name in items))
+    return mime
+
+
+def decode_artists(mime: QMimeData) -> list[tuple[str, str]]:
+    if not mime.hasFormat(ARTIST_MIME):
+        return []
+    try:
+        return [(str(i), str(n)) for i, n in json.loads(bytes(mime.data(ARTIST_MIME).data()).decode())]
+    except (ValueError, TypeError):
+        return []
+
+
+def human_count(value: int | None) -> str:
+    """12345678 -> "12.3M" (the list shows orders of magnitude, the tooltip the exact number)."""
+    if value is None:
+        return "–"
+    for limit, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
+        if value >= limit:
+            return f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
+    return str(value)
+
+
+def search_error_message(error: BaseException) -> str:
+    """The inline message for a failed search, saying what the user can do."""
+    if isinstance(error, MissingCredentialsError):
+        return "No Spotify credentials yet: enter them in Settings (Ctrl+,) or start with --demo."
+    if isinstance(error, AuthenticationError):
+        return f"Spotify rejected the credentials ({error}): check them in Settings (Ctrl+,)."
+    if isinstance(error, RateLimitedError):
+        wait = f"in {error.retry_after:.0f} s" if error.retry_after else "in a moment"
+        return f"Spotify's rate limit was reached: try again {wait}."
+    if isinstance(error, ServiceUnavailableError):
+        return f"Spotify cannot be reached (is the network down?): {error}"
+    if isinstance(error, ServiceError):
+        return f"Search failed: {error}"
+    return f"Search failed unexpectedly: {error}"
+
+
+class SearchResultsModel(QAbstractListModel):
+    """Search results; draggable to the queue; thumbnails come from a shared cache."""
+
+    def __init__(self, thumbnails: ThumbnailCache, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._results: list[SearchResult] = []
+        self._thumbnails = thumbnails
+        thumbnails.loaded.connect(self._thumbnail_loaded)
+
+    def set_results(self, results: Sequence[SearchResult]) -> None:
+        self.beginResetModel()
+        self._results = list(results)
+        self.endResetModel()
+
+    def append(self, results: Sequence[SearchResult]) -> None:
+        known = {result.artist.id for result in self._results}
+        fresh = [result for result in results if result.artist.id not in known]
+        if not fresh:
+            return
+        first = len(self._results)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        self._results.extend(fresh)
+        self.endInsertRows()
+
+    def mark_in_library(self, spotify_ids: set[str]) -> None:
+        for position, result in enumerate(self._results):
+            if result.artist.id in spotify_ids and not result.in_library:
+                self._results[position] = replace(result, in_library=True)
+                index = self.index(position)
+                self.dataChanged.emit(index, index)
+
+    def result(self, position: int) -> SearchResult:
+        return self._results[position]
+
+    def spotify_ids(self) -> list[str]:
+        return [result.artist.id for result in self._results]
+
+    def _thumbnail_loaded(self, url: str) -> None:
+        for position, result in enumerate(self._results):
+            if result.artist.image_url == url:
+                index = self.index(position)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._results)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._results):
+            return None
+        result = self._results[index.row()]
+        artist = result.artist
+        if role == Qt.ItemDataRole.DisplayRole:
+            return artist.name
+        if role == RESULT_ROLE:
+            return result
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnails.pixmap(artist.image_url)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            followers = f"{artist.followers:,} followers" if artist.followers is not None else "followers unknown"
+            genres = ", ".join(artist.genres) or "no genres listed"
+            badge = "\nAlready in the library" if result.in_library else ""
+            return f"{artist.name}\n{followers}\n{genres}{badge}"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return [ARTIST_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({index.row() for index in indexes if index.isValid()})
+        return encode_artists([(self._results[r].artist.id, self._results[r].artist.name) for r in rows])
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+
+class SearchResultDelegate(QStyledItemDelegate):
+    """Thumbnail, name, followers and genres, and an "In library" badge."""
+
+    HEIGHT = 60
+    THUMB = 44
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(260, self.HEIGHT)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        result = index.data(RESULT_ROLE)
+        if not isinstance(result, SearchResult):
+            return
+        self.initStyleOption(option, index)
+        widget = option.widget
+        option.text = ""
+        option.icon = type(option.icon)()  # the thumbnail is drawn below
+        if widget is not None:
+            widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text_color = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        muted = text_color if selected else palette.color(QPalette.ColorRole.PlaceholderText)
+        artist = result.artist
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        thumb = QRectF(rect.left() + 8, rect.top() + (rect.height() - self.THUMB) / 2, self.THUMB, self.THUMB)
+        clip = QPainterPath()
+        clip.addRoundedRect(thumb, 6, 6)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if pixmap is not None and not pixmap.isNull():
+            painter.setClipPath(clip)
+            painter.drawPixmap(thumb.toRect(), pixmap)
+            painter.setClipping(False)
+        else:
+            painter.fillPath(clip, palette.color(QPalette.ColorRole.Mid))
+            painter.setPen(palette.color(QPalette.ColorRole.Light))
+            painter.drawText(thumb, Qt.AlignmentFlag.AlignCenter, artist.name[:1].upper())
+        left = int(thumb.right()) + 10
+        badge_width = 0
+        if result.in_library:
+            small = QFont(option.font)
+            small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+            small.setBold(True)
+            painter.setFont(small)
+            label = "In library"
+            badge_width = painter.fontMetrics().horizontalAdvance(label) + 14
+            badge = QRectF(rect.right() - badge_width - 8, rect.center().y() - 10, badge_width, 20)
+            path = QPainterPath()
+            path.addRoundedRect(badge, 10, 10)
+            painter.fillPath(path, QColor("#2e7d32"))
+            painter.setPen(QColor("white"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+            badge_width += 16
+        width = max(40, rect.right() - left - badge_width - 4)
+        half = rect.height() // 2
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text_color)
+        name_rect = QRect(left, rect.top() + 4, width, half - 4)
+        painter.drawText(
+            name_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+            painter.fontMetrics().elidedText(artist.name, Qt.TextElideMode.ElideRight, width),
+        )
+        painter.setFont(option.font)
+        painter.setPen(muted)
+        parts = [f"{human_count(artist.followers)} followers"] if artist.followers is not None else []
+        if artist.genres:
+            parts.append(", ".join(artist.genres[:3]))
+        info_rect = QRect(left, rect.top() + half + 2, width, half - 6)
+        painter.drawText(
+            info_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            painter.fontMetrics().elidedText(" · ".join(parts), Qt.TextElideMode.ElideRight, width),
+        )
+        painter.restore()
+
+
+class SearchPanel(QWidget):
+    """Search field, results and paging; `add_requested` carries the artists the user picked."""
+
+    add_requested = Signal(list)  # [(spotify_id, name), ...]
+
+    def __init__(self, tasks: TaskRunner, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._search: SearchFunction | None = None
+        self._query = ""
+        self._next_offset: int | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.field = QLineEdit(self)
+        self.field.setObjectName("search_field")
+        self.field.setPlaceholderText("Search Spotify artists…  (Ctrl+F)")
+        self.field.setClearButtonEnabled(True)
+        self.field.textChanged.connect(self._text_changed)
+        self.field.returnPressed.connect(self.search_now)
+        layout.addWidget(self.field)
+        self.message = QLabel(self)
+        self.message.setObjectName("search_message")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        layout.addWidget(self.message)
+        self.model = SearchResultsModel(thumbnails, self)
+        self.view = QListView(self)
+        self.view.setObjectName("search_results")
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(SearchResultDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setDragEnabled(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.view.doubleClicked.connect(lambda _index: self.add_selected())
+        self.add_action = QAction("&Add selected to queue", self)
+        self.add_action.setObjectName("add_to_queue_action")
+        self.add_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.add_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.add_action.triggered.connect(self.add_selected)
+        self.view.addAction(self.add_action)
+        layout.addWidget(self.view, 1)
+        buttons = QHBoxLayout()
+        self.load_more_button = QPushButton("Load more", self)
+        self.load_more_button.setObjectName("load_more")
+        self.load_more_button.setVisible(False)
+        self.load_more_button.clicked.connect(self.load_more)
+        self.add_button = QPushButton("Add to queue  →", self)
+        self.add_button.setObjectName("add_to_queue")
+        self.add_button.setToolTip("Add the selected artists to the queue (Enter, double-click or drag)")
+        self.add_button.clicked.connect(self.add_selected)
+        buttons.addWidget(self.load_more_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_button)
+        layout.addLayout(buttons)
+        self.debounce_timer = QTimer(self)
+        self.debounce_timer.setObjectName("search_debounce_timer")
+        self.debounce_timer.setSingleShot(True)
+        self.debounce_timer.setInterval(DEBOUNCE_MS)
+        self.debounce_timer.timeout.connect(self.search_now)
+
+    def set_search(self, search: SearchFunction | None) -> None:
+        """The search the services offer (None while they are not running)."""
+        self._search = search
+
+    # -- searching ------------------------------------------------------------------------------
+    def _text_changed(self, _text: str) -> None:
+        self.debounce_timer.start()
+
+    def search_now(self) -> None:
+        self.debounce_timer.stop()
+        query = self.field.text().strip()
+        if not query:
+            self._tasks.run(_nothing(), name="search", replace=True)  # cancels a stale search
+            self._query = ""
+            self.model.set_results([])
+            self._show_message("")
+            self.load_more_button.setVisible(False)
+            return
+        if self._search is None:
+            self._show_message("Still starting up: try again in a moment.")
+            return
+        self._query = query
+        self._show_message("Searching…", muted=True)
+        self._tasks.run(
+            self._search(query, 0),
+            lambda outcome: self._show_page(query, outcome, fresh=True),
+            self._search_failed,
+            name="search",
+            replace=True,
+        )
+
+    def load_more(self) -> None:
+        if self._search is None or self._next_offset is None or not self._query:
+            return
+        query = self._query
+        self.load_more_button.setEnabled(False)
+        self._tasks.run(
+            self._search(query, self._next_offset),
+            lambda outcome: self._show_page(query, outcome, fresh=False),
+            self._search_failed,
+            name="search",
+            replace=True,
+        )
+
+    def _show_page(self, query: str, outcome: SearchOutcome, *, fresh: bool) -> None:
+        results = [SearchResult(artist, artist.id in outcome.in_library) for artist in outcome.page.items]
+        if fresh:
+            self.model.set_results(results)
+            if results:
+                self.view.setCurrentIndex(self.model.index(0))
+        else:
+            self.model.append(results)
+        self._next_offset = outcome.page.next_offset
+        self.load_more_button.setEnabled(True)
+        self.load_more_button.setVisible(outcome.page.has_more)
+        if not self.model.rowCount():
+            self._show_message(f"No artists match “{query}”.")
+        else:
+            shown = self.model.rowCount()
+            self._show_message(f"{shown} of {outcome.page.total:,} artists", muted=True)
+
+    def _search_failed(self, error: BaseException) -> None:
+        self.load_more_button.setEnabled(True)
+        self._show_message(search_error_message(error), error=True)
+
+    def _show_message(self, text: str, *, error: bool = False, muted: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.message.setProperty("error", error)
+        if error:
+            self.message.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        elif muted:
+            self.message.setStyleSheet("")
+            self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        else:
+            self.message.setStyleSheet("")
+            self.message.setForegroundRole(QPalette.ColorRole.WindowText)
+
+    # -- picking --------------------------------------------------------------------------------
+    def selected_artists(self) -> list[tuple[str, str]]:
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
+        return [(self.model.result(r).artist.id, self.model.result(r).artist.name) for r in rows]
+
+    def add_selected(self) -> None:
+        picked = self.selected_artists()
+        if picked:
+            self.add_requested.emit(picked)
+
+    def mark_in_library(self, spotify_ids: set[str]) -> None:
+        self.model.mark_in_library(spotify_ids)
+
+
+async def _nothing() -> None:
+    return None

@@ -1,0 +1,215 @@
+"""The settings dialog (Ctrl+,) with inline validation and a "Test connection" button per service,
+and the first-run prompt offering credentials or demo mode."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from artist_desktop import connection_checks
+from artist_desktop.config import Settings, SettingsError, load_settings, save_settings, settings_file
+from artist_desktop.ui.qt import (
+    QColor,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProcess,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from artist_desktop.ui.tasks import TaskRunner
+
+ERROR_COLOR = QColor("#d32f2f")
+SUCCESS_COLOR = QColor("#2e7d32")
+SECRET_KEPT = "Leave empty to keep the saved secret"
+
+Check = Callable[[Settings], Coroutine[Any, Any, str]]
+
+
+class SettingsDialog(QDialog):
+    """Edits the settings file (secrets go to the keyring); changes apply on the next start."""
+
+    def __init__(self, settings: Settings, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_dialog")
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self._settings = settings
+        self._tasks = tasks
+        self.saved_to: str | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.client_id = QLineEdit(settings.spotify_client_id, self)
+        self.client_id.setObjectName("spotify_client_id")
+        self.client_secret = QLineEdit(self)
+        self.client_secret.setObjectName("spotify_client_secret")
+        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        if settings.spotify_client_secret.get_secret_value():
+            self.client_secret.setPlaceholderText(SECRET_KEPT)
+        self.database_url = QLineEdit(settings.database_url, self)
+        self.database_url.setObjectName("database_url")
+        self.database_url.setPlaceholderText(f"Empty: SQLite at {settings.database_path}")
+        self.redis_url = QLineEdit(settings.redis_url, self)
+        self.redis_url.setObjectName("redis_url")
+        self.redis_url.setPlaceholderText("Empty: the app runs its own redis-server")
+        self.concurrency = QSpinBox(self)
+        self.concurrency.setObjectName("concurrency")
+        self.concurrency.setRange(0, 999)  # the settings say what is allowed, with a message
+        self.concurrency.setValue(settings.concurrency)
+        self.sse_port = QSpinBox(self)
+        self.sse_port.setObjectName("sse_port")
+        self.sse_port.setRange(0, 65535)
+        self.sse_port.setValue(settings.sse_port)
+        self.results: dict[str, QLabel] = {}
+        form.addRow("Spotify client id", self.client_id)
+        form.addRow("Spotify client secret", self.client_secret)
+        form.addRow("", self._test_row("spotify", connection_checks.check_spotify))
+        form.addRow("Database URL", self.database_url)
+        form.addRow("", self._test_row("database", connection_checks.check_database))
+        form.addRow("Redis URL", self.redis_url)
+        form.addRow("", self._test_row("redis", connection_checks.check_redis))
+        form.addRow("Concurrent imports", self.concurrency)
+        form.addRow("SSE port", self.sse_port)
+        layout.addLayout(form)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("settings_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+        note = QLabel(
+            f"Saved to {settings_file()}; secrets go to the OS keyring when one is available. "
+            "Changes apply when the app starts again.",
+            self,
+        )
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        layout.addWidget(note)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        for field in (self.client_id, self.client_secret, self.database_url, self.redis_url):
+            field.textEdited.connect(lambda _text: self.error_label.setVisible(False))
+
+    def _test_row(self, name: str, check: Check) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        button = QPushButton("Test connection", row)
+        button.setObjectName(f"test_{name}")
+        result = QLabel(row)
+        result.setObjectName(f"test_{name}_result")
+        result.setWordWrap(True)
+        self.results[name] = result
+        button.clicked.connect(lambda: self.test(name, check))
+        layout.addWidget(button)
+        layout.addWidget(result, 1)
+        return row
+
+    def values(self) -> dict[str, Any]:
+        """What the form says, as settings values (an empty secret field keeps the saved secret)."""
+        values: dict[str, Any] = {
+            "spotify_client_id": self.client_id.text().strip(),
+            "database_url": self.database_url.text().strip(),
+            "redis_url": self.redis_url.text().strip(),
+            "concurrency": self.concurrency.value(),
+            "sse_port": self.sse_port.value(),
+        }
+        if self.client_secret.text():
+            values["spotify_client_secret"] = self.client_secret.text()
+        return values
+
+    def validated(self) -> Settings | None:
+        """The settings the form describes, or None with the problem shown inline."""
+        values = self.values()
+        if "spotify_client_secret" not in values:
+            values["spotify_client_secret"] = self._settings.spotify_client_secret.get_secret_value()
+        try:
+            settings = load_settings(**values)
+        except SettingsError as exc:
+            self.show_error(str(exc))
+            return None
+        self.error_label.setVisible(False)
+        return settings
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text.replace("Invalid settings:\n  ", "").replace("ARTIST_DESKTOP_", ""))
+        self.error_label.setVisible(True)
+
+    def test(self, name: str, check: Check) -> None:
+        settings = self.validated()
+        if settings is None:
+            return
+        label = self.results[name]
+        label.setStyleSheet("")
+        label.setText("Testing…")
+        self._tasks.run(
+            check(settings),
+            lambda message: self._show_result(label, message, ok=True),
+            lambda error: self._show_result(label, str(error), ok=False),
+            name=f"test-{name}",
+            replace=True,
+        )
+
+    def _show_result(self, label: QLabel, text: str, *, ok: bool) -> None:
+        label.setText(("✓ " if ok else "✕ ") + text)
+        label.setStyleSheet(f"color: {(SUCCESS_COLOR if ok else ERROR_COLOR).name()};")
+
+    def save(self) -> None:
+        if self.validated() is None:
+            return
+        try:
+            self.saved_to = str(save_settings(self.values()))
+        except (SettingsError, OSError) as exc:
+            self.show_error(str(exc))
+            return
+        self.accept()
+
+
+def offer_first_run(parent: QWidget, open_settings: Callable[[], object]) -> QMessageBox:
+    """No Spotify credentials and not in demo mode: enter them, or try the demo (the app restarts)."""
+    box = QMessageBox(parent)
+    box.setObjectName("first_run")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle("Welcome to Artist Desktop")
+    box.setText("Artist Desktop needs a Spotify client id and secret to search and import artists.")
+    box.setInformativeText(
+        "Enter the credentials of your Spotify app, or try demo mode with a bundled sample catalog "
+        "(no account needed; the app restarts in demo mode)."
+    )
+    enter = box.addButton("Enter credentials…", QMessageBox.ButtonRole.AcceptRole)
+    demo = box.addButton("Try demo mode", QMessageBox.ButtonRole.ActionRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    enter.setObjectName("enter_credentials")
+    demo.setObjectName("try_demo")
+
+    def chosen(button: Any) -> None:
+        if button is enter:
+            open_settings()
+        elif button is demo:
+            restart_in_demo_mode(parent)
+
+    box.buttonClicked.connect(chosen)
+    box.open()
+    return box
+
+
+def restart_in_demo_mode(window: QWidget) -> bool:
+    """Start a new app process with --demo and close this window (its services stop cleanly)."""
+    started = QProcess.startDetached(sys.executable, ["-m", "artist_desktop", "--demo"])
+    ok = bool(started[0] if isinstance(started, tuple) else started)
+    if ok:
+        window.close()
+    else:
+        QMessageBox.warning(window, "Demo mode", "Could not start the app; run: artist-desktop --demo")
+    return ok

@@ -1,0 +1,102 @@
+"""GUI fixtures: window state in a tmp dir, the API double in a thread, and a started window on real services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from artist_desktop.app import AppServices
+from artist_desktop.config import Settings, load_settings
+from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+from artist_desktop.services import MusicBrainzClient, RateGate, RetryPolicy, ServiceClients, build_clients
+from artist_desktop.ui.main_window import MainWindow
+from artist_desktop.ui.qt import QSettings
+
+#: Same as tests/conftest.py's FAST_RETRY: documented retry behaviour, given up within a second or two.
+FAST_RETRY = {"max_attempts": 3, "max_total": 2.0, "base_delay": 0.05, "max_delay": 0.2}
+
+
+def fast_clients(settings: Settings) -> ServiceClients:
+    """Real API clients with short retries and MusicBrainz relaxed from 1/s (the double does not enforce it)."""
+    clients = build_clients(settings, retry=RetryPolicy(**FAST_RETRY))
+    clients.musicbrainz = MusicBrainzClient(
+        settings.musicbrainz_api_url,
+        settings.musicbrainz_contact,
+        gate=RateGate("MusicBrainz", 100, 1.0),
+        retry=RetryPolicy(**FAST_RETRY),
+    )
+    return clients
+
+
+def double_settings(double: ApiDouble, redis_url: str, redis_prefix: str, **extra: Any) -> Settings:
+    """Settings pointing the app at the API double and the session's private Redis."""
+    return load_settings(redis_url=redis_url, redis_prefix=redis_prefix, **double.urls.as_settings(), **extra)
+
+
+@pytest.fixture(autouse=True)
+def window_state_dir(tmp_path: Path) -> Path:
+    """QSettings (window geometry, splitters, last tab) go to the test's tmp dir, never the user's."""
+    path = tmp_path / "qsettings"
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(path))
+    return path
+
+
+@pytest.fixture
+def threaded_double() -> Iterator[ApiDouble]:
+    """The API double on its own thread (GUI tests are synchronous)."""
+    double = ApiDouble(DoubleConfig())
+    double.start_in_thread()
+    try:
+        yield double
+    finally:
+        double.stop_thread()
+
+
+@dataclass
+class Desktop:
+    window: MainWindow
+    services: AppServices
+    double: ApiDouble | None
+
+
+def _open(qtbot: Any, run_async: Any, settings: Settings, double: ApiDouble | None) -> Iterator[Desktop]:
+    services = AppServices(settings, clients=fast_clients(settings))
+    run_async(services.start())
+    window = MainWindow(services.settings)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        window.attach(services)
+        qtbot.waitUntil(lambda: not window.tasks.running("runner-start"), timeout=5000)
+        yield Desktop(window, services, double)
+    finally:
+        run_async(window.detach())
+        run_async(services.stop())
+        window.close()
+        window.deleteLater()
+
+
+@pytest.fixture
+def desktop(
+    qtbot: Any, run_async: Any, threaded_double: ApiDouble, redis_url: str, redis_prefix: str
+) -> Iterator[Desktop]:
+    """The window attached to started services that talk to the API double."""
+    yield from _open(qtbot, run_async, double_settings(threaded_double, redis_url, redis_prefix), threaded_double)
+
+
+@pytest.fixture
+def offline_desktop(qtbot: Any, run_async: Any, redis_url: str, redis_prefix: str) -> Iterator[Desktop]:
+    """The window on real Redis and SQLite, with (unused) credentials and no API double."""
+    settings = load_settings(
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        spotify_client_id="unused",
+        spotify_client_secret="unused",
+        spotify_api_url="http://127.0.0.1:9/v1",
+        spotify_accounts_url="http://127.0.0.1:9",
+    )
+    yield from _open(qtbot, run_async, settings, None)
