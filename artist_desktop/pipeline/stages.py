@@ -233,7 +233,9 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
             if mb is not None:
                 await repository.upsert_platform_id(session, artist_id, Platform.MUSICBRAINZ, mb.mbid)
             for platform, metric_type, value in metrics:
-                await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
+                # A metric's history records changes: re-importing unchanged figures adds no rows.
+                if await repository.latest_metric(session, artist_id, platform, metric_type) != value:
+                    await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
             track_ids = [
                 await repository.upsert_track(
                     session,
