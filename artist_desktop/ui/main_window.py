@@ -20,6 +20,7 @@ from artist_desktop.ui.qt import (
     QAction,
     QCloseEvent,
     QEvent,
+    QGuiApplication,
     QKeySequence,
     QLabel,
     QMainWindow,
@@ -35,6 +36,7 @@ from artist_desktop.ui.qt import (
     Signal,
 )
 from artist_desktop.ui.queue import QueuePanel
+from artist_desktop.ui.refresh_dialogs import install_metrics_actions
 from artist_desktop.ui.search import PAGE_SIZE, SearchOutcome, SearchPanel
 from artist_desktop.ui.settings_dialog import SettingsDialog, offer_first_run
 from artist_desktop.ui.tasks import TaskRunner
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.library_refresh_timer.setInterval(LIBRARY_REFRESH_DELAY_MS)
         self.library_refresh_timer.timeout.connect(self.refresh_library)
         self._restore_state()
+        install_metrics_actions(self)
 
     # -- construction -------------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -210,6 +213,11 @@ class MainWindow(QMainWindow):
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
         self.addAction(self.about_action)
+        self.copy_stream_url_action = QAction("&Copy progress stream URL", self)
+        self.copy_stream_url_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.copy_stream_url_action.triggered.connect(self.copy_stream_url)
+        help_menu.addAction(self.copy_stream_url_action)
+        self.addAction(self.copy_stream_url_action)
         self.help_menu = help_menu
 
     def _build_status_bar(self) -> None:
@@ -272,6 +280,25 @@ class MainWindow(QMainWindow):
         self._health_timer.start()
         if not services.settings.demo and not services.settings.has_spotify_credentials:
             self.first_run_box = offer_first_run(self, self.open_settings)
+        sse = services.sse
+        if sse is not None and sse.port_was_taken:
+            self.statusBar().showMessage(
+                f"Port {services.settings.sse_port} is taken: the progress stream is at {sse.url}", 15000
+            )
+
+    def stream_url(self) -> str | None:
+        """The progress stream's address for other consumers (a browser, curl, a script)."""
+        sse = self.services.sse if self.services is not None else None
+        return f"{sse.url}/api/artists/progress" if sse is not None and sse.running else None
+
+    def copy_stream_url(self) -> None:
+        url = self.stream_url()
+        if url is None:
+            self.statusBar().showMessage("The progress stream is not running.", 5000)
+            return
+        clipboard = QGuiApplication.clipboard()
+        clipboard.setText(url)
+        self.statusBar().showMessage(f"Copied {url}", 5000)
 
     async def detach(self) -> None:
         """Stop every timer and background task before the services stop."""
