@@ -214,10 +214,14 @@ class BatchRunner:
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
-        for spotify_id in never_started:
+        for spotify_id in tasks:
+            # A task cancelled before its first step, or whose own closing write failed, is closed here.
             async with self.database.session() as session, session.begin():
+                job = await repository.get_job(session, spotify_id)
+                if job is None or job.status is not JobStatus.RUNNING:
+                    continue
                 await repository.finish_job(session, spotify_id, JobStatus.CANCELLED, error=CANCELLED)
-            await self._publish_cancelled(spotify_id, 0)
+            await self._publish_cancelled(spotify_id, job.progress if spotify_id not in never_started else 0)
 
     async def _fill_slots(self) -> int:
         free = self.concurrency - len(self._running)
