@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from artist_desktop.bus import EmbeddedRedis, ProgressBus, connect_redis
+from artist_desktop.bus import EmbeddedRedis, ProgressBus, WorkerRegistry, connect_redis
 from artist_desktop.config import Settings, with_overrides
 from artist_desktop.store import Database, open_database
 
@@ -72,6 +72,7 @@ class AppServices:
         self._embedded: EmbeddedRedis | None = None
         self._redis: Redis | None = None
         self._bus: ProgressBus | None = None
+        self._workers: WorkerRegistry | None = None
         self._database: Database | None = None
         self._clients: ServiceClients | None = None
         self._runner: BatchRunner | None = None
@@ -111,6 +112,7 @@ class AppServices:
             stack.push_async_callback(self._redis.aclose)
             await self._redis.ping()  # type: ignore[misc]  # redis-py types ping() as "Awaitable[bool] | bool"
             self._bus = ProgressBus(self._redis, settings.redis_prefix)
+            self._workers = WorkerRegistry(self._redis, settings.redis_prefix)
             self._database = await open_database(settings.effective_database_url)
             stack.push_async_callback(self._database.dispose)
             from artist_desktop.services import build_clients
@@ -130,6 +132,8 @@ class AppServices:
                 images,
                 MediaCache(settings.media_dir),
                 concurrency=settings.concurrency,
+                job_timeout=settings.job_timeout,
+                registry=self._workers,
             )
             stack.push_async_callback(self._runner.stop)
             if self._with_sse:
@@ -173,6 +177,15 @@ class AppServices:
                 log.exception("shutting down failed")
         self._clients = self._database = self._redis = self._embedded = self._bus = self._runner = None
         self._sse = None
+
+    async def live_workers(self) -> list[str]:
+        """Import workers that announced themselves within the job timeout (this one included)."""
+        if self._workers is None:
+            return []
+        try:
+            return await self._workers.live_workers()
+        except Exception:
+            return []
 
     async def health(self) -> Health:
         redis_ok = False

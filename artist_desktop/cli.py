@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from artist_desktop import APP_NAME, __version__
-from artist_desktop.config import Settings, SettingsError, load_settings, log_dir
+from artist_desktop.config import Settings, SettingsError, load_settings, log_dir, with_overrides
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_TO_DO = 0, 1, 2, 3
@@ -175,12 +175,13 @@ def import_artists(ctx: click.Context, spotify_ids: tuple[str, ...], as_json: bo
 def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
     """Refresh the Deezer fan count of every artist with a Deezer id.
 
-    Exit 0 when the run completed (even with per-artist failures), 3 when no artist has a Deezer id,
-    1 on a fatal error (database unreachable).
+    Exit 0 when the run completed (even with per-artist failures), 3 when no artist has a Deezer id or
+    another refresh is running on the same database, 1 on a fatal error (database unreachable).
     """
     from artist_desktop.app import demo_backend
     from artist_desktop.metrics.deezer_refresh import (
         DatabaseUnavailableError,
+        LockHeld,
         NothingToRefresh,
         RefreshSummary,
         refresh_deezer_fans,
@@ -209,6 +210,9 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
     except NothingToRefresh as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_NOTHING_TO_DO)
+    except LockHeld as exc:
+        click.echo(f"Another Deezer refresh is running: {exc.holder}. Nothing done.", err=True)
+        ctx.exit(EXIT_NOTHING_TO_DO)
     except DatabaseUnavailableError as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_FAILED)
@@ -222,8 +226,14 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Imports this machine runs at once (default: the CONCURRENCY setting).",
+)
 @click.pass_context
-def serve(ctx: click.Context) -> None:
+def serve(ctx: click.Context, workers: int | None) -> None:
     """Run headless: an import worker and the progress stream, until SIGTERM or Ctrl+C.
 
     For a shared machine: `artist-desktop import` runs from anywhere pointed at the same REDIS_URL and
@@ -238,7 +248,10 @@ def serve(ctx: click.Context) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
-        async with AppServices(_settings(ctx), with_sse=True) as services:
+        settings = _settings(ctx)
+        if workers is not None:
+            settings = with_overrides(settings, concurrency=workers)
+        async with AppServices(settings, with_sse=True) as services:
             runner = services.runner
             await runner.resume_interrupted()
             runner.start()

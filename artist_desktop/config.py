@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     sse_token: SecretStr = SecretStr("")
     sse_cors_origins: list[str] = Field(default_factory=list)
     concurrency: int = 4
+    job_timeout: float = Field(
+        60.0, description="Seconds without a heartbeat after which another worker takes over a running import"
+    )
+    local_worker: bool | None = Field(
+        None, description="Run imports in this process; default: yes, except in team mode (PostgreSQL)"
+    )
+    musicbrainz_rate: float = Field(
+        1.0, description="MusicBrainz requests per second (its documented quota; raise it for your own mirror)"
+    )
     data_dir: Path = Field(default_factory=default_data_dir)
     demo: bool = Field(False, description="Use the bundled API double and sample catalog")
 
@@ -146,6 +155,20 @@ class Settings(BaseSettings):
             raise ValueError(f"must be between 1 and 64 (got {value})")
         return value
 
+    @field_validator("job_timeout")
+    @classmethod
+    def _job_timeout(cls, value: float) -> float:
+        if not 2 <= value <= 86400:
+            raise ValueError(f"must be between 2 and 86400 seconds (got {value:g})")
+        return value
+
+    @field_validator("musicbrainz_rate")
+    @classmethod
+    def _musicbrainz_rate(cls, value: float) -> float:
+        if not 0 < value <= 1000:
+            raise ValueError(f"must be more than 0 and at most 1000 requests per second (got {value:g})")
+        return value
+
     @field_validator("sse_port")
     @classmethod
     def _port(cls, value: int) -> int:
@@ -171,6 +194,15 @@ class Settings(BaseSettings):
         elif backend == "postgresql" and url.drivername != "postgresql+asyncpg":
             url = url.set(drivername="postgresql+asyncpg")
         return url.render_as_string(hide_password=False)
+
+    @property
+    def team_mode(self) -> bool:
+        """A shared PostgreSQL ledger: other machines' workers may run the imports."""
+        return self.effective_database_url.startswith("postgresql")
+
+    @property
+    def runs_local_worker(self) -> bool:
+        return self.local_worker if self.local_worker is not None else not self.team_mode
 
     @property
     def media_dir(self) -> Path:

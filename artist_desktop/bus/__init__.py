@@ -14,6 +14,7 @@ from artist_desktop.bus.progress import (
     ProgressBus,
     ProgressSubscription,
 )
+from artist_desktop.bus.workers import WorkerRegistry
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -24,6 +25,7 @@ __all__ = [
     "ProgressBus",
     "ProgressSubscription",
     "RedisServerNotFoundError",
+    "WorkerRegistry",
     "connect_redis",
     "find_redis_server",
 ]

@@ -27,6 +27,7 @@ from artist_desktop.domain import MetricType, Platform, utcnow
 from artist_desktop.metrics.deezer_matcher import fan_count
 from artist_desktop.services.errors import NotFoundError, ServiceError
 from artist_desktop.store import repository
+from artist_desktop.store.locks import LockHeld, describe_holder, run_lock
 from artist_desktop.store.models import RefreshRunStatus
 
 if TYPE_CHECKING:
@@ -225,12 +226,30 @@ async def refresh_deezer_fans(
     run_date: datetime | None = None,
     only_artist_ids: set[int] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    holder: str | None = None,
 ) -> RefreshSummary:
     """Refresh the Deezer fan count of every artist with a Deezer id (or only ``only_artist_ids``).
 
     ``progress(done, total, artist_name)`` is called after each artist. ``run_date`` (default: now, UTC)
     dates every metric of the run, so running the same date twice leaves one row per artist.
+    Two refreshes never run at once on one database: the second raises :class:`LockHeld` naming the
+    first's ``holder`` (default: this host and process).
     """
+    try:
+        async with run_lock(database, "deezer-refresh", holder or describe_holder("Deezer refresh")):
+            return await _refresh(database, deezer, progress, run_date, only_artist_ids, concurrency)
+    except (SQLAlchemyError, OSError) as exc:
+        raise DatabaseUnavailableError(f"Cannot read the database {database.url}: {exc}") from exc
+
+
+async def _refresh(
+    database: Database,
+    deezer: DeezerClient,
+    progress: Callable[[int, int, str], None] | None,
+    run_date: datetime | None,
+    only_artist_ids: set[int] | None,
+    concurrency: int,
+) -> RefreshSummary:
     run_date = (run_date or utcnow()).astimezone(UTC)
     artists = await _load_artists(database, only_artist_ids)
     if not artists:
@@ -301,6 +320,7 @@ __all__ = [
     "FANS_NOT_AVAILABLE",
     "NOT_FOUND",
     "DatabaseUnavailableError",
+    "LockHeld",
     "NothingToRefresh",
     "RefreshResult",
     "RefreshStatus",

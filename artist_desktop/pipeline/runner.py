@@ -14,14 +14,15 @@ import functools
 import logging
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from artist_desktop.bus import ProgressBus
+from artist_desktop.bus import ProgressBus, WorkerRegistry
 from artist_desktop.domain import JobStatus, ProgressUpdate, Stage, is_spotify_id, utcnow
 from artist_desktop.pipeline.media_cache import MediaCache
 from artist_desktop.pipeline.stages import ArtistImport, Reporter, StageDeps, StageFailed, run_stages
@@ -54,6 +55,20 @@ class JobOutcome:
         }
 
 
+def _local_process_is_gone(worker: str) -> bool:
+    """True when `worker` ("host:pid") names a process of this machine that no longer runs."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def invalid_spotify_ids(ids: Iterable[str]) -> list[str]:
     return [value for value in ids if not is_spotify_id(value)]
 
@@ -71,6 +86,8 @@ class BatchRunner:
         *,
         concurrency: int = 4,
         worker: str | None = None,
+        job_timeout: float = 60.0,
+        registry: WorkerRegistry | None = None,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -82,6 +99,10 @@ class BatchRunner:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._batch_ts: datetime | None = None
+        self.job_timeout = job_timeout
+        self.registry = registry
+        self._stopping = False  # shutting down: running imports go back to the queue, not to "cancelled"
+        self._beats = 0  # heartbeat loops running (run_until_idle and start may overlap)
 
     # -- the ledger ----------------------------------------------------------------------------
     async def enqueue(self, items: list[tuple[str, str]]) -> list[str]:
@@ -98,13 +119,50 @@ class BatchRunner:
         return [job.spotify_id for job in jobs]
 
     async def resume_interrupted(self) -> int:
-        """Jobs a crashed process left running go back to the queue (start-up)."""
+        """Jobs whose worker died go back to the queue: at once when it was a process of this machine that
+        is gone, else once its heartbeat is older than `job_timeout` (a worker on another machine)."""
         async with self.database.session() as session, session.begin():
-            count = await repository.resume_interrupted_jobs(session)
+            workers = await repository.running_workers(session)
+            count = 0
+            for worker in workers:
+                if worker is not None and worker != self.worker and _local_process_is_gone(worker):
+                    count += await repository.resume_interrupted_jobs(session, worker=worker)
+            count += await repository.resume_interrupted_jobs(
+                session, heartbeat_before=utcnow() - timedelta(seconds=self.job_timeout)
+            )
         if count:
             log.info("resuming %d interrupted import(s)", count)
             self._wake.set()
         return count
+
+    async def _heartbeat(self) -> None:
+        """While the runner works: keep our jobs' heartbeats fresh, announce the worker, take over dead ones."""
+        interval = max(0.5, self.job_timeout / 4)
+        try:
+            while True:
+                try:
+                    async with self.database.session() as session, session.begin():
+                        await repository.heartbeat_jobs(session, self.worker, list(self._running))
+                    if self.registry is not None:
+                        await self.registry.announce(self.worker, ttl=self.job_timeout)
+                    await self.resume_interrupted()
+                except (SQLAlchemyError, OSError, RedisError) as exc:
+                    log.warning("heartbeat failed: %s", exc)
+                await asyncio.sleep(interval)
+        finally:
+            if self.registry is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.registry.withdraw(self.worker))
+
+    @contextlib.asynccontextmanager
+    async def _beating(self) -> AsyncIterator[None]:
+        task = asyncio.get_running_loop().create_task(self._heartbeat(), name="runner-heartbeat")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def retry(self, spotify_id: str) -> None:
         await self._requeue([spotify_id])
@@ -161,13 +219,14 @@ class BatchRunner:
         """Import every queued job, then return (the command line's batch)."""
         self._batch_ts = utcnow()
         try:
-            while True:
-                started = await self._fill_slots()
-                if not self._running:
-                    if not started:
-                        return
-                    continue
-                await asyncio.wait(list(self._running.values()), return_when=asyncio.FIRST_COMPLETED)
+            async with self._beating():
+                while True:
+                    started = await self._fill_slots()
+                    if not self._running:
+                        if not started:
+                            return
+                        continue
+                    await asyncio.wait(list(self._running.values()), return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             await self._cancel_running()
             raise
@@ -180,15 +239,30 @@ class BatchRunner:
             self._loop_task = asyncio.get_running_loop().create_task(self._serve(), name="batch-runner")
 
     async def stop(self) -> None:
-        """Stop claiming jobs and cancel the running ones; they are marked cancelled, not lost."""
+        """Stop claiming jobs; the running imports stop and go back to the queue for the next start
+        (or another worker), so shutting down loses nothing."""
         task, self._loop_task = self._loop_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._cancel_running()
+        self._stopping = True
+        try:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            interrupted = list(self._running)
+            await self._cancel_running()
+            if interrupted:
+                async with self.database.session() as session, session.begin():
+                    await repository.resume_interrupted_jobs(session, worker=self.worker)
+                for spotify_id in interrupted:
+                    await self.bus.publish(ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued (interrupted)"))
+        finally:
+            self._stopping = False
 
     async def _serve(self) -> None:
+        async with self._beating():
+            await self._serve_forever()
+
+    async def _serve_forever(self) -> None:
         while True:
             if self._batch_ts is None or not self._running:
                 self._batch_ts = utcnow()  # a new batch starts when the runner was idle
@@ -214,6 +288,8 @@ class BatchRunner:
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+        if self._stopping:
+            return  # stop() puts them back in the queue
         for spotify_id in tasks:
             # A task cancelled before its first step, or whose own closing write failed, is closed here.
             async with self.database.session() as session, session.begin():
@@ -251,7 +327,8 @@ class BatchRunner:
         try:
             await run_stages(job, self.deps, reporter)
         except asyncio.CancelledError:
-            await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED))
+            if not self._stopping:
+                await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED))
             raise
         except StageFailed as exc:
             await self._end(job, reporter, JobStatus.ERROR, exc.stage, exc.reason)

@@ -54,9 +54,21 @@ class ServiceClients:
         await self.aclose()
 
 
+def _rate_gate(service: str, per_second: float) -> RateGate:
+    """A gate admitting `per_second` requests per second (whole requests per the shortest whole period)."""
+    if per_second >= 1:
+        return RateGate(service, round(per_second), 1.0)
+    return RateGate(service, 1, 1 / per_second)
+
+
 def build_clients(settings: Settings, *, retry: RetryPolicy | None = None) -> ServiceClients:
     """The clients the settings point at (the real services, or the API double in demo mode)."""
-    musicbrainz_gate = RateGate("MusicBrainz", *DEMO_MUSICBRAINZ_QUOTA) if settings.demo else None
+    if settings.demo:
+        musicbrainz_gate: RateGate | None = RateGate("MusicBrainz", *DEMO_MUSICBRAINZ_QUOTA)
+    elif settings.musicbrainz_rate != 1.0:  # a mirror with its own limit; 1/s is the client's default gate
+        musicbrainz_gate = _rate_gate("MusicBrainz", settings.musicbrainz_rate)
+    else:
+        musicbrainz_gate = None
     return ServiceClients(
         spotify=SpotifyClient(
             settings.spotify_client_id,

@@ -63,6 +63,14 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
     finally:
         cursor.close()
+    # The driver's own deferred BEGIN lets a transaction that read first fail at once with "database is
+    # locked" when it then writes while another connection writes; we begin ourselves (see _on_sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    """Take the write lock when a transaction starts, so concurrent writers wait (busy_timeout) in turn."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -89,6 +97,7 @@ class Database:
         engine = create_async_engine(parsed, **options)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+            event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return cls(engine)
 
     @property

@@ -647,6 +647,26 @@ async def requeue_jobs(session: AsyncSession, statuses: Iterable[JobStatus]) -> 
     return len(jobs)
 
 
+async def heartbeat_jobs(session: AsyncSession, worker: str, spotify_ids: Iterable[str]) -> int:
+    """Say the worker still runs these jobs (so no other worker takes them over); returns how many."""
+    wanted = list(spotify_ids)
+    if not wanted:
+        return 0
+    result = await session.execute(
+        update(ImportJob)
+        .where(ImportJob.status == JobStatus.RUNNING, ImportJob.worker == worker, ImportJob.spotify_id.in_(wanted))
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result)
+
+
+async def running_workers(session: AsyncSession) -> set[str | None]:
+    """The workers named on running jobs (None: a job from before workers were recorded)."""
+    result = await session.execute(select(ImportJob.worker).where(ImportJob.status == JobStatus.RUNNING).distinct())
+    return set(result.scalars().all())
+
+
 async def resume_interrupted_jobs(
     session: AsyncSession, worker: str | None = None, heartbeat_before: datetime | None = None
 ) -> int:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from collections import defaultdict
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from artist_desktop.app import AppServices
 from artist_desktop.bus import ProgressBus
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble, Fault
-from artist_desktop.domain import JobStatus, ProgressUpdate, Stage
+from artist_desktop.domain import JobStatus, ProgressUpdate, Stage, utcnow
 from artist_desktop.store import models
 
 ROW_TABLES = (
@@ -204,13 +207,29 @@ async def test_resume_after_a_crash_requeues_running_jobs(
 ) -> None:
     from artist_desktop.store import repository
 
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()
+    dead_worker = f"{socket.gethostname()}:{gone.pid}"  # a process of this machine that has ended
     artists = catalog_artists[:3]
     await services.runner.enqueue([(a.spotify_id, a.name) for a in artists])
     async with services.database.session() as session, session.begin():
-        assert await repository.claim_next_job(session, "crashed-worker") is not None
+        assert await repository.claim_next_job(session, dead_worker) is not None
+        assert await repository.claim_next_job(session, "other-machine:4242") is not None
+    # The dead local process's job comes back at once; the other machine's only once its heartbeat is old.
+    assert await services.runner.resume_interrupted() == 1
+    async with services.database.session() as session, session.begin():
+        await session.execute(
+            update(models.ImportJob)
+            .where(models.ImportJob.worker == "other-machine:4242")
+            .values(heartbeat_at=utcnow() - timedelta(seconds=services.runner.job_timeout + 1))
+        )
     assert await services.runner.resume_interrupted() == 1
     await asyncio.wait_for(services.runner.run_until_idle(), 60)
-    assert {o.status for o in await services.runner.outcomes()} == {JobStatus.COMPLETE}
+    outcomes = await services.runner.outcomes()
+    assert {o.status for o in outcomes} == {JobStatus.COMPLETE}
+    async with services.database.session() as session:
+        attempts = sorted(job.attempts for job in await repository.list_jobs(session))
+    assert attempts == [1, 2, 2]  # a taken-over job counts its new attempt
 
 
 async def test_same_image_is_cached_once(services: AppServices, catalog_artists: list[CatalogArtist]) -> None:
