@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -134,6 +135,7 @@ class AppServices:
                 concurrency=settings.concurrency,
                 job_timeout=settings.job_timeout,
                 registry=self._workers,
+                worker=f"{settings.worker_name}:{os.getpid()}" if settings.worker_name else None,
             )
             stack.push_async_callback(self._runner.stop)
             if self._with_sse:

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     local_worker: bool | None = Field(
         None, description="Run imports in this process; default: yes, except in team mode (PostgreSQL)"
     )
+    worker_name: str = Field("", description="This machine's name among the team's workers; default: host:pid")
     musicbrainz_rate: float = Field(
         1.0, description="MusicBrainz requests per second (its documented quota; raise it for your own mirror)"
     )

@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import re
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from artist_desktop.store import normalise_url
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
@@ -169,6 +176,46 @@ def fast_clients_fixture() -> Callable[[Settings], ServiceClients]:
 def double_settings_fixture() -> Callable[..., Settings]:
     """`double_settings(double, redis_url, redis_prefix, **extra)`: settings pointed at the double."""
     return double_settings
+
+
+# -- PostgreSQL (the store tests and team mode run on it when ARTIST_DESKTOP_TEST_POSTGRES_URL is set) ----
+
+POSTGRES_ENV = "ARTIST_DESKTOP_TEST_POSTGRES_URL"
+
+
+def _run_in_thread(make_coro: Callable[[], Awaitable[T]]) -> T:
+    """Run admin work on its own event loop, away from the loop pytest-asyncio gives the test."""
+
+    async def runner() -> T:
+        return await make_coro()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, runner()).result()
+
+
+@pytest.fixture(scope="module")
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test module (dropped at the end)."""
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        raise RuntimeError(f"{POSTGRES_ENV} is not set")  # only requested when it is
+    module = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.rsplit(".", 1)[-1].lower())
+    name = f"ad_{module}_{uuid.uuid4().hex[:8]}"[:63]
+
+    async def admin(sql: str) -> None:
+        # CREATE/DROP DATABASE cannot run inside a transaction.
+        engine = create_async_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(sql))
+        finally:
+            await engine.dispose()
+
+    _run_in_thread(lambda: admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _run_in_thread(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 # -- Qt + qasync ---------------------------------------------------------------------------------
