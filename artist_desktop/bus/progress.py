@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX: Final = "artist-desktop:"
 #: How long the latest update stays readable after COMPLETE or ERROR.
+#: Seconds a closing subscription waits for its connection before giving up on it.
+CLOSE_TIMEOUT: Final = 1.0
+#: Messages handled between two yields to the event loop (the window stays responsive under a backlog).
+YIELD_EVERY: Final = 50
 FINAL_TTL_SECONDS: Final = 300
 #: How long an artist's seq counter survives its last update.
 SEQ_TTL_SECONDS: Final = 24 * 3600
@@ -269,12 +273,13 @@ class ProgressSubscription:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
+            # redis-py can hold a cancelled read for a while; never wait for it longer than the bound.
+            done, _ = await asyncio.wait({task}, timeout=2 * CLOSE_TIMEOUT)
+            if not done:
+                log.warning("the progress subscription did not stop within %.0f s", 2 * CLOSE_TIMEOUT)
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise asyncio.CancelledError
         self._state = False
         self._connected_event.clear()
         self._queue.put_nowait(_END)
@@ -302,8 +307,9 @@ class ProgressSubscription:
                 self._queue.put_nowait(exc)
                 return
             finally:
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                # Bounded: closing a connection stuck mid-read must not keep the app from shutting down.
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_TIMEOUT)  # type: ignore[no-untyped-call]
             await asyncio.sleep(delay)
 
     async def _listen(self, pubsub: PubSub) -> None:
@@ -311,10 +317,14 @@ class ProgressSubscription:
             await pubsub.psubscribe(self._channel)
         else:
             await pubsub.subscribe(self._channel)
+        handled = 0
         while True:
             message = await pubsub.get_message(timeout=self._poll_interval)
             if message is None:
                 continue
+            handled += 1
+            if handled % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a backlog is drained in slices, never in one long step
             kind = message["type"]
             if kind in ("subscribe", "psubscribe"):
                 # Also seen when redis-py re-subscribed by itself after a brief drop.

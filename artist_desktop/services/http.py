@@ -64,7 +64,7 @@ class RateGate:
         period: float = 1.0,
         *,
         burst: int | None = None,
-        margin: float = 0.05,
+        margin: float = 0.02,
     ) -> None:
         self.service = service
         self.limit = limit
@@ -75,7 +75,8 @@ class RateGate:
         if limit is not None:
             if limit < 1 or period <= 0:
                 raise ValueError(f"a rate limit needs limit >= 1 and period > 0 (got {limit} per {period})")
-            self.burst = max(1, min(limit, burst if burst is not None else limit // 10))
+            # No burst by default: a burst costs steady throughput ((limit - burst + 1) per period).
+            self.burst = max(1, min(limit, burst if burst is not None else 1))
             self.rate = (limit - self.burst + 1) / (period * (1 + margin))
         else:
             self.burst = 0
