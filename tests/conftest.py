@@ -119,7 +119,7 @@ def redis_prefix() -> str:
 
 @pytest.fixture
 async def bus(redis_url: str, redis_prefix: str) -> AsyncIterator[ProgressBus]:
-    from artist_desktop.bus import connect_redis
+    from artist_desktop.bus import ProgressBus, connect_redis
 
     client = connect_redis(redis_url)
     try:

@@ -1,43 +1,22 @@
-"""Fixtures for the SSE tests: a private redis-server, a fresh bus per test, a server factory."""
+"""Fixtures for the SSE tests: a server factory (Redis and the bus come from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
-from artist_desktop.bus import EmbeddedRedis, ProgressBus, connect_redis
+from artist_desktop.bus import ProgressBus
 from artist_desktop.domain import ProgressUpdate, Stage
 from artist_desktop.sse import SseServer, create_app
 
 ARTIST_A = "4Z8W4fKeB5YxbusRsdQVPb"
 ARTIST_B = "0OdUWJ0sBjDrqHygGUXeCF"
 ARTIST_C = "3WrFJ7ztbogyGnTHbHJFl2"
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a private redis-server (unix socket) that lives for the whole test session."""
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    try:
-        yield server.start_sync()
-    finally:
-        server.stop_sync()
-
-
-@pytest.fixture
-async def bus(redis_url: str) -> AsyncIterator[ProgressBus]:
-    """A bus with a prefix of its own, so tests sharing the server never see each other's keys."""
-    client = connect_redis(redis_url)
-    try:
-        yield ProgressBus(client, prefix=f"test-{uuid.uuid4().hex[:8]}:")
-    finally:
-        await client.aclose()
 
 
 @dataclass
