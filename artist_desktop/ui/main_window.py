@@ -306,8 +306,9 @@ class MainWindow(QMainWindow):
         self.library_refresh_timer.stop()
         self.search_panel.set_search(None)
         self.thumbnails.set_fetcher(None)
-        await self.tasks.cancel_all()
         self.progress_model.repaint_timer.stop()
+        # Everything touching Qt objects happens before the await: the window may be gone after it.
+        await self.tasks.cancel_all()
         self.services = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
