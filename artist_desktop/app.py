@@ -40,6 +40,9 @@ class Health:
     database_ok: bool
     database_where: str
     demo: bool
+    team_mode: bool = False
+    database_host: str = ""
+    live_workers: int = 0
 
 
 @contextlib.asynccontextmanager
@@ -204,6 +207,9 @@ class AppServices:
             database_ok=database_ok,
             database_where=self._database.display_url if self._database else "",
             demo=self.settings.demo,
+            team_mode=self.settings.team_mode,
+            database_host=self._database.engine.url.host or "" if self._database else "",
+            live_workers=len(await self.live_workers()) if self.settings.team_mode else 0,
         )
 
     async def __aenter__(self) -> AppServices:

@@ -238,7 +238,11 @@ class MainWindow(QMainWindow):
         self.redis_label.setObjectName("redis_label")
         self.database_label = QLabel("Database: starting…", self)
         self.database_label.setObjectName("database_label")
+        self.team_label = QLabel(self)
+        self.team_label.setObjectName("team_label")
+        self.team_label.setVisible(False)
         for widget in (
+            self.team_label,
             self.overall_label,
             self.overall_progress,
             self.demo_label,
@@ -339,7 +343,8 @@ class MainWindow(QMainWindow):
         waiting = await queries.unfinished_jobs(services.database)
         if waiting:
             await services.runner.enqueue([(job.spotify_id, job.name) for job in waiting])
-        services.runner.start()
+        if services.settings.runs_local_worker:  # in team mode the shared workers import; we only queue
+            services.runner.start()
         return {job.spotify_id: job.name for job in waiting}
 
     async def _search(self, query: str, offset: int) -> SearchOutcome:
@@ -463,6 +468,10 @@ class MainWindow(QMainWindow):
         self.database_label.setText(
             f"Database: {'ready' if health.database_ok else 'unreachable'} ({health.database_where})"
         )
+        self.team_label.setVisible(health.team_mode)
+        if health.team_mode:
+            workers = f"{health.live_workers} worker{'s' if health.live_workers != 1 else ''} live"
+            self.team_label.setText(f"Team mode · {health.database_host} · {workers}")
         for label, ok in ((self.redis_label, health.redis_ok), (self.database_label, health.database_ok)):
             label.setProperty("ok", ok)
             label.setStyleSheet("" if ok else "color: #c62828;")
