@@ -272,9 +272,13 @@ class ProgressSubscription:
         self._closed = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            # redis-py can hold a cancelled read for a while; never wait for it longer than the bound.
-            done, _ = await asyncio.wait({task}, timeout=2 * CLOSE_TIMEOUT)
+            # Cancel until it ends: on Python 3.11 asyncio.wait_for (redis-py's socket_timeout writes) drops a
+            # cancellation that arrives as the write completes, and the reader would go on listening.
+            deadline = asyncio.get_running_loop().time() + 2 * CLOSE_TIMEOUT
+            done: set[asyncio.Task[None]] = set()
+            while not done and asyncio.get_running_loop().time() < deadline:
+                task.cancel()
+                done, _ = await asyncio.wait({task}, timeout=0.05)
             if not done:
                 log.warning("the progress subscription did not stop within %.0f s", 2 * CLOSE_TIMEOUT)
             current = asyncio.current_task()
@@ -310,6 +314,8 @@ class ProgressSubscription:
                 # Bounded: closing a connection stuck mid-read must not keep the app from shutting down.
                 with contextlib.suppress(RedisError, OSError, TimeoutError):
                     await asyncio.wait_for(pubsub.aclose(), CLOSE_TIMEOUT)  # type: ignore[no-untyped-call]
+            if self._closed:  # _listen returns once the subscription is closed
+                return
             await asyncio.sleep(delay)
 
     async def _listen(self, pubsub: PubSub) -> None:
@@ -318,7 +324,7 @@ class ProgressSubscription:
         else:
             await pubsub.subscribe(self._channel)
         handled = 0
-        while True:
+        while not self._closed:  # also ends a reader whose cancellation was lost (see aclose)
             message = await pubsub.get_message(timeout=self._poll_interval)
             if message is None:
                 continue

@@ -206,3 +206,15 @@ async def test_ping_reports_reachability_without_raising(bus: ProgressBus) -> No
         assert await ProgressBus(dead).ping() is False
     finally:
         await dead.aclose()
+
+
+async def test_a_subscription_closed_right_after_opening_stops_at_once(bus: ProgressBus) -> None:
+    """Closing the window just after it opened must not wait on (or leak) the Redis reader."""
+    loop = asyncio.get_running_loop()
+    for _ in range(20):
+        subscription = bus.subscribe()
+        async with subscription:
+            await asyncio.sleep(0)  # the reader is subscribing or re-reading snapshots
+            started = loop.time()
+        assert loop.time() - started < 0.5
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]

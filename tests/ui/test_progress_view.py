@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
+import random
 import subprocess
 import sys
 import time
@@ -13,7 +16,8 @@ import pytest
 
 from artist_desktop.bus import ProgressBus, connect_redis
 from artist_desktop.domain import ProgressUpdate, Stage
-from artist_desktop.ui.qt import QTimer
+from artist_desktop.ui.progress import ProgressModel
+from artist_desktop.ui.qt import Qt, QTimer
 
 pytestmark = pytest.mark.gui
 
@@ -73,9 +77,63 @@ def test_updates_published_straight_to_redis_are_shown(
         ARTIST, Stage.ERROR, 40, "Deezer down", payload={"stage": "ANALYTICS", "reason": "Deezer down"}
     )
     run_async(_pump(redis_url, redis_prefix, [failure]))
-    qtbot.waitUntil(lambda: model.find_row(ARTIST).is_error, timeout=5000)  # type: ignore[union-attr]
-    assert model.find_row(ARTIST).reason == "Deezer down"  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: model.find_row(ARTIST).is_error, timeout=5000)
+    assert model.find_row(ARTIST).reason == "Deezer down"
     qtbot.waitUntil(lambda: window.overall_label.text() == "1/1 done, 1 failed", timeout=2000)
+
+
+class LoopWatch:
+    """A 5 ms heartbeat timer on the GUI thread: how long the event loop was unavailable between beats.
+
+    Each gap is also split into the time the OS kept the (runnable) GUI thread waiting for a CPU, read
+    from /proc/thread-self/schedstat: on 2 cores shared with other jobs that wait alone reached 100-280 ms
+    while the loop itself had run a few ms. `worst_own` is a gap less that wait: the app's own stall.
+    """
+
+    def __init__(self) -> None:
+        self.gaps: list[tuple[float, float]] = []  # (wall seconds, of which waiting for a CPU)
+        self._fd = _open_schedstat()
+        self._last = (time.perf_counter(), self._waited())
+        self.timer = QTimer()
+        self.timer.setObjectName("test_heartbeat")
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._beat)
+
+    def _waited(self) -> float:
+        if self._fd is None:
+            return 0.0
+        return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+
+    def _beat(self) -> None:
+        now = (time.perf_counter(), self._waited())
+        self.gaps.append((now[0] - self._last[0], now[1] - self._last[1]))
+        self._last = now
+
+    def start(self) -> None:
+        self._last = (time.perf_counter(), self._waited())
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def worst(self) -> tuple[float, float]:
+        return max(self.gaps)
+
+    @property
+    def worst_own(self) -> float:
+        return max(wall - waited for wall, waited in self.gaps)
+
+
+def _open_schedstat() -> int | None:
+    try:
+        return os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+    except OSError:  # not Linux: every gap then counts as the app's own
+        return None
 
 
 def test_2000_rows_and_20000_updates_without_stalling(
@@ -86,41 +144,82 @@ def test_2000_rows_and_20000_updates_without_stalling(
     ids = [f"{n:022d}" for n in range(2000)]
     run_async(_pump(redis_url, redis_prefix, [ProgressUpdate(i, Stage.INIT, 0, "Queued") for i in ids]))
     qtbot.waitUntil(lambda: model.rowCount() == 2000, timeout=10000)
+    qtbot.waitUntil(lambda: not model.repaint_timer.isActive(), timeout=5000)
 
     repaints: list[int] = []
     model.dataChanged.connect(lambda *_args: repaints.append(1))
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setObjectName("test_heartbeat")
-    heartbeat.setInterval(5)
-    heartbeat.timeout.connect(beat)
-    heartbeat.start()
+    watch = LoopWatch()
+    # As the app does once started: a full collection then walks only what the batch allocates, not the
+    # whole start-up heap (here ~200,000 objects: ~100 ms per full collection, once every few runs).
+    gc.freeze()
+    watch.start()
     # 20,000 updates: ten per artist, progress 1..10 (the last one is what each row must show).
     started = time.perf_counter()
     publisher = _publisher_process(redis_url, redis_prefix)
     try:
         qtbot.waitUntil(
-            lambda: model.find_row(ids[-1]).update.progress == 10 and publisher.poll() is not None,  # type: ignore[union-attr]
+            lambda: model.find_row(ids[-1]).update.progress == 10 and publisher.poll() is not None,
             timeout=40000,
         )
         qtbot.waitUntil(lambda: not model.repaint_timer.isActive(), timeout=2000)
     finally:
         publisher.wait(10)
-        heartbeat.stop()
+        watch.stop()
+        gc.unfreeze()
     assert publisher.returncode == 0
     elapsed = time.perf_counter() - started
-    assert all(model.find_row(i).update.progress == 10 for i in ids)  # type: ignore[union-attr]
+    assert all(model.find_row(i).update.progress == 10 for i in ids)
     qtbot.waitUntil(lambda: window.overall_progress.value() == 10, timeout=2000)
+    assert window.overall_label.text() == "0/2000 done"
     # Coalesced: about 30 repaints a second, never one per message.
     assert len(repaints) <= elapsed * 40 + 5
-    worst = max(gaps)
-    print(f"20,000 updates in {elapsed:.2f} s, {len(repaints)} repaints, worst loop gap {worst * 1000:.0f} ms")
-    # Generous (2 shared cores, other suites running): the tight 100 ms figure belongs in bench/.
-    assert worst < 0.5, f"event loop stalled {worst * 1000:.0f} ms"
+    (worst, waited), own = watch.worst, watch.worst_own
+    print(
+        f"20,000 updates in {elapsed:.2f} s, {len(repaints)} repaints, worst loop gap {worst * 1000:.0f} ms "
+        f"({waited * 1000:.0f} ms of it waiting for a CPU), worst own stall {own * 1000:.0f} ms"
+    )
+    assert own < 0.1, f"the event loop stalled {own * 1000:.0f} ms (not counting waits for a CPU)"
+    # However busy the shared machine, the window never freezes for long.
+    assert worst < 0.5, f"the event loop stalled {worst * 1000:.0f} ms"
+
+
+def _recount(model: ProgressModel) -> tuple[int, int, int, int]:
+    """The totals the status bar must show, counted the slow way over every row."""
+    rows = [model.row_at(n) for n in range(model.rowCount())]
+    finished = [row for row in rows if row.is_final]
+    failed = [row for row in finished if row.is_error and row.reason != "Cancelled"]
+    points = sum(100 if row.is_final else row.update.progress for row in rows)
+    return len(finished), len(failed), len(rows), round(points / len(rows)) if rows else 0
+
+
+def test_running_totals_match_a_recount_through_errors_cancels_retries_and_removals(qtbot: Any) -> None:
+    model = ProgressModel()
+    shown: list[tuple[int, int, int, int]] = []
+    model.totals_changed.connect(lambda *totals: shown.append(totals))
+    ids = [f"{n:022d}" for n in range(30)]
+    rng = random.Random(5)
+    cancelled = {"stage": "MEDIA", "reason": "Cancelled"}
+    for round_ in range(40):
+        for spotify_id in rng.sample(ids, 8):
+            kind = rng.choice(["work", "work", "error", "cancel", "complete", "retry"])
+            if kind == "work":
+                update = ProgressUpdate(spotify_id, Stage.MEDIA, rng.randint(50, 75), "Downloading")
+            elif kind == "error":
+                update = ProgressUpdate(spotify_id, Stage.ERROR, 30, "Deezer down", payload={"reason": "Deezer down"})
+            elif kind == "cancel":
+                update = ProgressUpdate(spotify_id, Stage.ERROR, 60, "Cancelled", payload=cancelled)
+            elif kind == "complete":
+                update = ProgressUpdate(spotify_id, Stage.COMPLETE, 100, "Done")
+            else:
+                update = ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued again")
+            model.apply(update)
+        if round_ % 3 == 0:
+            model.flush()
+            assert shown[-1] == _recount(model)
+        if round_ % 10 == 9:
+            model.remove(rng.sample(model.spotify_ids(), 3))
+            assert shown[-1] == model.totals() == _recount(model)
+    model.flush()
+    assert model.totals() == _recount(model)
+    model.remove(model.spotify_ids())
+    assert shown[-1] == (0, 0, 0, 0)
