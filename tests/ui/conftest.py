@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,29 +12,9 @@ import pytest
 from artist_desktop.app import AppServices
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
-from artist_desktop.services import MusicBrainzClient, RateGate, RetryPolicy, ServiceClients, build_clients
+from artist_desktop.services import ServiceClients
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QSettings
-
-#: Same as tests/conftest.py's FAST_RETRY: documented retry behaviour, given up within a second or two.
-FAST_RETRY = {"max_attempts": 3, "max_total": 2.0, "base_delay": 0.05, "max_delay": 0.2}
-
-
-def fast_clients(settings: Settings) -> ServiceClients:
-    """Real API clients with short retries and MusicBrainz relaxed from 1/s (the double does not enforce it)."""
-    clients = build_clients(settings, retry=RetryPolicy(**FAST_RETRY))
-    clients.musicbrainz = MusicBrainzClient(
-        settings.musicbrainz_api_url,
-        settings.musicbrainz_contact,
-        gate=RateGate("MusicBrainz", 100, 1.0),
-        retry=RetryPolicy(**FAST_RETRY),
-    )
-    return clients
-
-
-def double_settings(double: ApiDouble, redis_url: str, redis_prefix: str, **extra: Any) -> Settings:
-    """Settings pointing the app at the API double and the session's private Redis."""
-    return load_settings(redis_url=redis_url, redis_prefix=redis_prefix, **double.urls.as_settings(), **extra)
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +43,7 @@ class Desktop:
     double: ApiDouble | None
 
 
-def _open(qtbot: Any, run_async: Any, settings: Settings, double: ApiDouble | None) -> Iterator[Desktop]:
-    services = AppServices(settings, clients=fast_clients(settings))
+def _open(qtbot: Any, run_async: Any, services: AppServices, double: ApiDouble | None) -> Iterator[Desktop]:
     run_async(services.start())
     window = MainWindow(services.settings)
     window.show()
@@ -82,14 +61,27 @@ def _open(qtbot: Any, run_async: Any, settings: Settings, double: ApiDouble | No
 
 @pytest.fixture
 def desktop(
-    qtbot: Any, run_async: Any, threaded_double: ApiDouble, redis_url: str, redis_prefix: str
+    qtbot: Any,
+    run_async: Any,
+    threaded_double: ApiDouble,
+    redis_url: str,
+    redis_prefix: str,
+    double_settings: Callable[..., Settings],
+    fast_clients: Callable[[Settings], ServiceClients],
 ) -> Iterator[Desktop]:
     """The window attached to started services that talk to the API double."""
-    yield from _open(qtbot, run_async, double_settings(threaded_double, redis_url, redis_prefix), threaded_double)
+    settings = double_settings(threaded_double, redis_url, redis_prefix)
+    yield from _open(qtbot, run_async, AppServices(settings, clients=fast_clients(settings)), threaded_double)
 
 
 @pytest.fixture
-def offline_desktop(qtbot: Any, run_async: Any, redis_url: str, redis_prefix: str) -> Iterator[Desktop]:
+def offline_desktop(
+    qtbot: Any,
+    run_async: Any,
+    redis_url: str,
+    redis_prefix: str,
+    fast_clients: Callable[[Settings], ServiceClients],
+) -> Iterator[Desktop]:
     """The window on real Redis and SQLite, with (unused) credentials and no API double."""
     settings = load_settings(
         redis_url=redis_url,
@@ -99,4 +91,4 @@ def offline_desktop(qtbot: Any, run_async: Any, redis_url: str, redis_prefix: st
         spotify_api_url="http://127.0.0.1:9/v1",
         spotify_accounts_url="http://127.0.0.1:9",
     )
-    yield from _open(qtbot, run_async, settings, None)
+    yield from _open(qtbot, run_async, AppServices(settings, clients=fast_clients(settings)), None)
