@@ -6,10 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from artist_desktop.domain import JobStatus
-from artist_desktop.store import Database, ImportJob, LibraryRow, repository
+from artist_desktop.store import Database, LibraryRow, repository
 
 __all__ = [
     "QueuedArtist",
@@ -39,17 +37,8 @@ async def unfinished_jobs(database: Database) -> list[QueuedArtist]:
 
 async def job_names(database: Database, spotify_ids: Iterable[str]) -> dict[str, str]:
     """The display names the ledger knows for these ids (progress updates carry no name)."""
-    wanted = list(dict.fromkeys(spotify_ids))
-    names: dict[str, str] = {}
     async with database.session() as session:
-        for start in range(0, len(wanted), 500):
-            rows = await session.execute(
-                select(ImportJob.spotify_id, ImportJob.name).where(
-                    ImportJob.spotify_id.in_(wanted[start : start + 500])
-                )
-            )
-            names.update({spotify_id: name for spotify_id, name in rows})
-    return names
+        return await repository.job_names(session, spotify_ids)
 
 
 async def spotify_ids_in_library(database: Database, spotify_ids: Iterable[str]) -> set[str]:

@@ -488,6 +488,18 @@ async def list_jobs(session: AsyncSession, statuses: Iterable[JobStatus] | None 
     return list(await session.scalars(stmt.execution_options(populate_existing=True)))
 
 
+async def job_names(session: AsyncSession, spotify_ids: Iterable[str]) -> dict[str, str]:
+    """The display names the ledger knows for these ids (in chunks: SQL parameter lists are bounded)."""
+    wanted = list(dict.fromkeys(spotify_ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await session.execute(
+            select(ImportJob.spotify_id, ImportJob.name).where(ImportJob.spotify_id.in_(wanted[start : start + 500]))
+        )
+        names.update({spotify_id: name for spotify_id, name in rows.tuples()})
+    return names
+
+
 async def next_queued_jobs(session: AsyncSession, limit: int) -> list[ImportJob]:
     """The next ``limit`` queued jobs in selection order (not claimed: see :func:`claim_job`)."""
     stmt = (

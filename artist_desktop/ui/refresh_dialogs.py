@@ -12,12 +12,10 @@ import csv
 import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from artist_desktop.domain import Platform
 from artist_desktop.metrics import (
     DatabaseUnavailableError,
     Match,
@@ -27,9 +25,8 @@ from artist_desktop.metrics import (
     RefreshSummary,
     find_missing_deezer_ids,
     refresh_deezer_fans,
-    undo_match,
 )
-from artist_desktop.store import Database, repository
+from artist_desktop.metrics.refresh_history import RefreshRunRow, deezer_refresh_runs, stored_summary, undo_matches
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -74,13 +71,9 @@ __all__ = [
     "RefreshProgressDialog",
     "RefreshResultsDialog",
     "RefreshResultsModel",
-    "RefreshRunRow",
     "ResultsFilterProxy",
-    "deezer_refresh_runs",
     "install_metrics_actions",
     "merge_retry",
-    "stored_summary",
-    "undo_matches",
 ]
 
 RESULT_COLUMNS = ("Artist", "Status", "Fans", "Change", "Error")
@@ -90,7 +83,6 @@ UPDATED, FAILED = "Updated", "Failed"
 REFRESH_TASK = "deezer-refresh"
 FIND_TASK = "deezer-find-ids"
 #: Past runs the history dialog lists (newest first).
-HISTORY_LIMIT = 200
 FAILED_COLOR = "#c62828"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NOT_READY = "Still starting up: the database is not ready yet, try again in a moment."
@@ -105,47 +97,6 @@ def _number(value: int | None, *, signed: bool = False) -> str:
     if value is None:
         return ""
     return f"{value:+,}" if signed else f"{value:,}"
-
-
-# -- reads for the history (one short session each) --------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshRunRow:
-    """One past Deezer refresh run as the history lists it."""
-
-    run_id: int
-    run_date: datetime
-    status: RefreshStatus
-    total: int
-    updated: int
-    failed: int
-
-
-async def deezer_refresh_runs(database: Database, limit: int = HISTORY_LIMIT) -> list[RefreshRunRow]:
-    """Past Deezer refresh runs, newest first."""
-    async with database.session() as session:
-        runs = await repository.list_refresh_runs(session, Platform.DEEZER, limit)
-        return [
-            RefreshRunRow(run.id, run.run_date, RefreshStatus(run.status), run.total, run.updated, run.failed)
-            for run in runs
-        ]
-
-
-async def stored_summary(database: Database, run: RefreshRunRow) -> RefreshSummary:
-    """A past run's figures and per-artist results (sorted by name), as the results dialog shows them."""
-    async with database.session() as session:
-        rows = await repository.refresh_results(session, run.run_id)
-        results = [
-            RefreshResult(row.artist_id, row.name, row.success, row.fans, row.error, row.previous_fans) for row in rows
-        ]
-    results.sort(key=lambda result: (result.name.casefold(), result.artist_id))
-    return RefreshSummary(run.run_id, run.run_date, run.status, run.total, run.updated, run.failed, results)
-
-
-async def undo_matches(database: Database, artist_ids: Sequence[int]) -> list[int]:
-    """Forget the Deezer id of each artist in turn; returns those that had one."""
-    return [artist_id for artist_id in artist_ids if await undo_match(database, artist_id)]
 
 
 def merge_retry(summary: RefreshSummary, retry: RefreshSummary) -> RefreshSummary:
