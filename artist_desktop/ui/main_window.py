@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LINK_LOST_MESSAGE = "Progress: Redis link lost, reconnecting…"
 HEALTH_INTERVAL_MS = 5000
 LIBRARY_REFRESH_DELAY_MS = 400
 #: While draining a backlog of progress updates, yield to Qt after this many.
@@ -359,10 +360,10 @@ class MainWindow(QMainWindow):
         return self.services
 
     def _progress_link_changed(self, connected: bool) -> None:
-        if connected:
-            self.statusBar().clearMessage()
-        else:
-            self.statusBar().showMessage("Progress: Redis link lost, reconnecting…")
+        if not connected:
+            self.statusBar().showMessage(LINK_LOST_MESSAGE)
+        elif self.statusBar().currentMessage() == LINK_LOST_MESSAGE:
+            self.statusBar().clearMessage()  # only our own message: others (a taken port) stay
 
     # -- intents ------------------------------------------------------------------------------
     def process(self, items: list[tuple[str, str]]) -> None:

@@ -82,3 +82,38 @@ def test_copy_stream_url_puts_the_live_address_on_the_clipboard_and_stop_frees_t
     # With the server gone the action says so instead of copying a dead address.
     window.copy_stream_url_action.trigger()
     assert window.statusBar().currentMessage() == "The progress stream is not running."
+
+
+def test_a_taken_port_is_replaced_and_the_status_bar_says_so(
+    qtbot: Any, run_async: Any, redis_url: str, redis_prefix: str, fast_clients: Callable[[Settings], ServiceClients]
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        settings = load_settings(
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
+            sse_port=taken,
+            spotify_client_id="unused",
+            spotify_client_secret="unused",
+            spotify_api_url="http://127.0.0.1:9/v1",
+            spotify_accounts_url="http://127.0.0.1:9",
+        )
+        services = AppServices(settings, clients=fast_clients(settings), with_sse=True)
+        run_async(services.start())
+        window = MainWindow(services.settings)
+        qtbot.addWidget(window)
+        try:
+            window.attach(services)
+            # still there once the progress subscription has connected (it clears only its own message)
+            qtbot.waitUntil(lambda: window.tasks.running("progress-subscription"), timeout=2000)
+            qtbot.wait(300)
+            assert services.sse is not None and services.sse.port_was_taken
+            assert services.sse.port != taken
+            message = window.statusBar().currentMessage()
+            assert f"Port {taken} is taken" in message
+            assert services.sse.url in message
+        finally:
+            run_async(window.detach())
+            run_async(services.stop())
