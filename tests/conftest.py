@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from artist_desktop.config import Settings
     from artist_desktop.devtools.api_double import ApiDouble
     from artist_desktop.services import ServiceClients
+    from artist_desktop.store import Database
 
 T = TypeVar("T")
 
@@ -176,6 +177,24 @@ def fast_clients_fixture() -> Callable[[Settings], ServiceClients]:
 def double_settings_fixture() -> Callable[..., Settings]:
     """`double_settings(double, redis_url, redis_prefix, **extra)`: settings pointed at the double."""
     return double_settings
+
+
+async def add_library_artist(database: Database, name: str, deezer_id: str | int | None = None) -> int:
+    """An artist in the library (with a Deezer id when given), committed; returns its id."""
+    from artist_desktop.domain import ArtistRecord, Platform, slugify
+    from artist_desktop.store import repository
+
+    async with database.session() as session, session.begin():
+        artist_id = await repository.upsert_artist(session, ArtistRecord(name=name, slug=slugify(name)))
+        if deezer_id is not None:
+            await repository.upsert_platform_id(session, artist_id, Platform.DEEZER, str(deezer_id))
+    return artist_id
+
+
+@pytest.fixture(name="add_library_artist")
+def add_library_artist_fixture() -> Callable[..., Awaitable[int]]:
+    """`await add_library_artist(database, name, deezer_id=None)`: seed the library (see the function)."""
+    return add_library_artist
 
 
 # -- PostgreSQL (the store tests and team mode run on it when ARTIST_DESKTOP_TEST_POSTGRES_URL is set) ----

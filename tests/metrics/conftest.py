@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from artist_desktop.domain import ArtistRecord, Platform, slugify
-from artist_desktop.store import Database, open_database, repository
+from artist_desktop.store import Database, open_database
 
 
 @pytest.fixture
@@ -24,15 +23,10 @@ AddArtist = Callable[..., Awaitable[int]]
 
 
 @pytest.fixture
-def add_artist(database: Database) -> AddArtist:
+def add_artist(database: Database, add_library_artist: Callable[..., Awaitable[int]]) -> AddArtist:
     """``await add_artist(name, deezer_id=None)``: an artist in the library; returns its id."""
 
     async def add(name: str, deezer_id: str | int | None = None) -> int:
-        async with database.session() as session:
-            artist_id = await repository.upsert_artist(session, ArtistRecord(name=name, slug=slugify(name)))
-            if deezer_id is not None:
-                await repository.upsert_platform_id(session, artist_id, Platform.DEEZER, str(deezer_id))
-            await session.commit()
-        return artist_id
+        return await add_library_artist(database, name, deezer_id)
 
     return add

@@ -1,19 +1,13 @@
-"""Fixtures for the API client tests: a fresh API double per test, on the test's own event loop."""
+"""Fixtures for the API client tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+from artist_desktop.devtools.api_double import ApiDouble
 
 
 @pytest.fixture
-async def double() -> AsyncIterator[ApiDouble]:
-    api = ApiDouble(DoubleConfig())
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
+def double(api_double: ApiDouble) -> ApiDouble:
+    """A fresh API double per test, on the test's own event loop (the shared `api_double`)."""
+    return api_double

@@ -5,34 +5,26 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from artist_desktop.devtools.api_double import ApiDouble
-from artist_desktop.domain import ArtistRecord, Platform, slugify
-from artist_desktop.store import open_database, repository
+from artist_desktop.store import open_database
 
 pytestmark = pytest.mark.postgres
 
 
-async def _seed(url: str, double: ApiDouble, count: int) -> None:
-    database = await open_database(url)
+async def test_second_concurrent_refresh_names_the_holder_and_exits_3(
+    team_env: dict[str, str], team_double: ApiDouble, add_library_artist: Callable[..., Awaitable[int]]
+) -> None:
+    database = await open_database(team_env["ARTIST_DESKTOP_DATABASE_URL"])
     try:
-        async with database.session() as session, session.begin():
-            for artist in double.catalog.artists[:count]:
-                assert artist.deezer is not None
-                artist_id = await repository.upsert_artist(
-                    session, ArtistRecord(name=artist.name, slug=f"{slugify(artist.name)}-{artist.spotify_id}")
-                )
-                await repository.upsert_platform_id(session, artist_id, Platform.DEEZER, str(artist.deezer["id"]))
+        for artist in team_double.catalog.artists[:60]:
+            assert artist.deezer is not None
+            await add_library_artist(database, artist.name, artist.deezer["id"])
     finally:
         await database.dispose()
-
-
-async def test_second_concurrent_refresh_names_the_holder_and_exits_3(
-    team_env: dict[str, str], team_double: ApiDouble
-) -> None:
-    await _seed(team_env["ARTIST_DESKTOP_DATABASE_URL"], team_double, 60)
     team_double.set_latency(0.5)  # the first run lasts a few seconds
     command = [sys.executable, "-m", "artist_desktop", "refresh-deezer", "--json"]
     first = await asyncio.create_subprocess_exec(*command, env=team_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import pytest
 from artist_desktop.app import AppServices
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
-from artist_desktop.domain import ArtistRecord, Platform, slugify
+from artist_desktop.domain import Platform
 from artist_desktop.metrics import NothingToRefresh
 from artist_desktop.services import ServiceClients
 from artist_desktop.store import Database, repository
@@ -40,21 +40,16 @@ class Desk:
     actions: MetricsActions
     services: AppServices
     double: ApiDouble
+    add_library_artist: Callable[..., Awaitable[int]]
+
+    async def add_artist(self, name: str, deezer_id: int | None = None) -> int:
+        return await self.add_library_artist(self.services.database, name, deezer_id)
 
 
 def write_catalog(path: Path) -> Path:
     entries = [{"id": deezer_id, "name": name, "nb_fan": fans} for deezer_id, (name, fans) in CATALOG.items()]
     path.write_text(json.dumps({"artists": [], "deezer_only": entries}), encoding="utf-8")
     return path
-
-
-async def add_artist(database: Database, name: str, deezer_id: int | None = None) -> int:
-    async with database.session() as session:
-        artist_id = await repository.upsert_artist(session, ArtistRecord(name=name, slug=slugify(name)))
-        if deezer_id is not None:
-            await repository.upsert_platform_id(session, artist_id, Platform.DEEZER, str(deezer_id))
-        await session.commit()
-    return artist_id
 
 
 async def deezer_id_of(database: Database, artist_id: int) -> str | None:
@@ -72,6 +67,7 @@ def desk(
     redis_prefix: str,
     double_settings: Callable[..., Settings],
     fast_clients: Callable[[Settings], ServiceClients],
+    add_library_artist: Callable[..., Awaitable[int]],
 ) -> Iterator[Desk]:
     """The window attached to real services (SQLite in tmp, the session's Redis) and the API double."""
     double = ApiDouble(DoubleConfig(catalog_path=write_catalog(tmp_path / "catalog.json")))
@@ -90,7 +86,7 @@ def desk(
         window.show()
         window.attach(services)
         try:
-            yield Desk(window, actions, services, double)
+            yield Desk(window, actions, services, double, add_library_artist)
         finally:
             run_async(window.detach())
     finally:
@@ -100,10 +96,7 @@ def desk(
 
 def seed_library(desk: Desk, run_async: Any) -> dict[str, int]:
     """Three artists with Deezer ids the double knows, by name -> artist id."""
-    return {
-        name: run_async(add_artist(desk.services.database, name, deezer_id))
-        for deezer_id, (name, _fans) in list(CATALOG.items())[:3]
-    }
+    return {name: run_async(desk.add_artist(name, deezer_id)) for deezer_id, (name, _fans) in list(CATALOG.items())[:3]}
 
 
 def refresh_and_wait(qtbot: Any, desk: Desk) -> RefreshResultsDialog:
@@ -237,7 +230,7 @@ def test_retry_failed_reruns_only_the_failures_and_updates_the_dialog(qtbot: Any
 
 
 def test_nothing_to_refresh_says_so(qtbot: Any, run_async: Any, desk: Desk) -> None:
-    run_async(add_artist(desk.services.database, "Delta Voice"))  # no Deezer id
+    run_async(desk.add_artist("Delta Voice"))  # no Deezer id
     desk.actions.refresh_action.trigger()
     qtbot.waitUntil(lambda: desk.actions.message_box is not None, timeout=5000)
     box = desk.actions.message_box
@@ -284,9 +277,9 @@ def test_cancel_stops_the_refresh_and_history_lists_the_runs(qtbot: Any, run_asy
 
 def test_find_deezer_ids_shows_matches_and_undo_forgets_them(qtbot: Any, run_async: Any, desk: Desk) -> None:
     database = desk.services.database
-    delta = run_async(add_artist(database, "Delta Voice"))
-    alpha = run_async(add_artist(database, "Alpha Band"))
-    run_async(add_artist(database, "Nobody Known"))
+    delta = run_async(desk.add_artist("Delta Voice"))
+    alpha = run_async(desk.add_artist("Alpha Band"))
+    run_async(desk.add_artist("Nobody Known"))
     desk.actions.find_ids_action.trigger()
     assert desk.actions.progress_dialog is not None
     qtbot.waitUntil(lambda: desk.actions.matches_dialog is not None, timeout=10000)
