@@ -13,11 +13,78 @@ from datetime import UTC, datetime
 from typing import Any
 
 SPOTIFY_ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
+#: ``https://open.spotify.com/artist/<id>``, with an optional ``intl-xx`` segment, ``?si=…`` or ``#…``.
+_SPOTIFY_ARTIST_LINK = re.compile(
+    r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?(?:embed/)?artist/(?P<id>[0-9A-Za-z]{22})/?(?:[?#].*)?$"
+)
+_SPOTIFY_ARTIST_URI = re.compile(r"^spotify:artist:(?P<id>[0-9A-Za-z]{22})$")
+#: Short links resolve only by following Spotify's HTTP redirect (api-facts.md, "What people paste").
+_SPOTIFY_SHORT_LINK = re.compile(
+    r"^(?:https?://)?(?:spotify\.link/[A-Za-z0-9]+|open\.spotify\.com/s/[A-Za-z0-9]+)/?(?:[?#].*)?$"
+)
 
 
 def is_spotify_id(value: str) -> bool:
     """A Spotify id is 22 characters of base 62."""
     return bool(SPOTIFY_ID_RE.fullmatch(value))
+
+
+def spotify_id_from_text(text: str) -> str | None:
+    """The artist id in what people paste, or None when it names no Spotify artist.
+
+    Accepts the id itself, ``spotify:artist:<id>`` and ``https://open.spotify.com/(intl-xx/)artist/<id>?si=…``,
+    with white space around any of them (Spotify's forms, ``../shared/api-facts.md``). Short links
+    (:func:`is_spotify_short_link`) carry no id: they must be resolved by following their redirect.
+    """
+    value = text.strip().strip("<>\"'")
+    if SPOTIFY_ID_RE.fullmatch(value):
+        return value
+    match = _SPOTIFY_ARTIST_URI.fullmatch(value) or _SPOTIFY_ARTIST_LINK.fullmatch(value)
+    return match["id"] if match else None
+
+
+def is_spotify_short_link(text: str) -> bool:
+    """``https://spotify.link/<code>`` or ``https://open.spotify.com/s/<code>``: an id only after a redirect."""
+    return bool(_SPOTIFY_SHORT_LINK.fullmatch(text.strip().strip("<>\"'")))
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArtistLines:
+    """What :func:`parse_artist_lines` found: ids in first-seen order, short links to resolve, and bad lines.
+
+    ``bad`` holds ``(line number, text)`` with line numbers from 1, for a message naming each.
+    """
+
+    ids: tuple[str, ...]
+    short_links: tuple[str, ...]
+    bad: tuple[tuple[int, str], ...]
+
+
+def parse_artist_lines(text: str) -> ParsedArtistLines:
+    """Split pasted text or a .txt/.csv file into Spotify artist ids.
+
+    One artist per line; in a CSV line the first cell that names an artist counts. Blank lines and lines
+    starting with ``#`` are skipped; a header line of a CSV (no cell names an artist, and it is line 1)
+    is skipped too. Duplicates are kept once.
+    """
+    ids: dict[str, None] = {}
+    short: dict[str, None] = {}
+    bad: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cells = [cell for cell in re.split(r"[,;\t]", line) if cell.strip()] or [line]
+        found = next((i for cell in cells if (i := spotify_id_from_text(cell)) is not None), None)
+        if found is not None:
+            ids.setdefault(found)
+            continue
+        link = next((cell.strip() for cell in cells if is_spotify_short_link(cell)), None)
+        if link is not None:
+            short.setdefault(link)
+        elif not (number == 1 and len(cells) > 1):
+            bad.append((number, line))
+    return ParsedArtistLines(tuple(ids), tuple(short), tuple(bad))
 
 
 def utcnow() -> datetime:
@@ -138,6 +205,101 @@ class MetricType(enum.StrEnum):
     FOLLOWERS = "followers"
     POPULARITY = "popularity"
     ALBUMS = "albums"
+
+
+class SpotifyAppMode(enum.StrEnum):
+    """What the configured Spotify app is allowed (``../shared/api-facts.md``, "two regimes").
+
+    UNKNOWN until the first answer; DEVELOPMENT (every app created since 2026-02-11: search pages of 10,
+    no followers/popularity, top tracks and batch endpoints removed); EXTENDED (Extended Quota, or an app
+    old enough to keep the full API: artists arrive with followers and popularity).
+    """
+
+    UNKNOWN = "unknown"
+    DEVELOPMENT = "development"
+    EXTENDED = "extended"
+
+
+#: Search page size Spotify allows a Development Mode app (1..10; larger answers 400 "Invalid limit").
+DEVELOPMENT_SEARCH_LIMIT = 10
+#: Search page size of the full API (1..50).
+EXTENDED_SEARCH_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyCapabilities:
+    """What the configured Spotify client id has shown it can do, remembered across runs.
+
+    ``removed_endpoints`` names endpoints that answered 403 "Forbidden" as removed for this app
+    (``"top-tracks"``, ``"several-artists"``): they are never called again. ``premium_ok`` is False after
+    Spotify's "Active premium subscription required" answer, True after any successful call.
+    """
+
+    mode: SpotifyAppMode = SpotifyAppMode.UNKNOWN
+    max_search_limit: int = DEVELOPMENT_SEARCH_LIMIT
+    removed_endpoints: frozenset[str] = frozenset()
+    premium_ok: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode.value,
+            "max_search_limit": self.max_search_limit,
+            "removed_endpoints": sorted(self.removed_endpoints),
+            "premium_ok": self.premium_ok,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SpotifyCapabilities:
+        try:
+            mode = SpotifyAppMode(data.get("mode", SpotifyAppMode.UNKNOWN.value))
+        except ValueError:
+            mode = SpotifyAppMode.UNKNOWN
+        limit = data.get("max_search_limit")
+        premium = data.get("premium_ok")
+        return cls(
+            mode=mode,
+            max_search_limit=limit if isinstance(limit, int) and 1 <= limit <= EXTENDED_SEARCH_LIMIT else 10,
+            removed_endpoints=frozenset(str(e) for e in data.get("removed_endpoints") or ()),
+            premium_ok=premium if isinstance(premium, bool) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRequest:
+    """One artist to queue: its id, a display name, and (when picked from search results) Spotify's artist
+    object as the search answered it, so METADATA needs no Spotify request for it."""
+
+    spotify_id: str
+    name: str = ""
+    spotify_artist: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePause:
+    """A service asked us to stop calling it until ``resume_at`` (UTC): Spotify's daily quota answers 429
+    ``QUOTA_EXCEEDED`` with a Retry-After of hours (``../shared/api-facts.md``). Work that needs the service
+    waits in the queue and resumes by itself; nothing is marked failed."""
+
+    service: str
+    resume_at: datetime
+    reason: str = ""
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        return self.resume_at > (now or utcnow())
+
+    def local_time(self, now: datetime | None = None) -> str:
+        """``14:20`` in the machine's time zone, with the date when it is not today (``Tue 30 Nov 14:20``)."""
+        local = self.resume_at.astimezone()
+        today = (now or utcnow()).astimezone().date()
+        return local.strftime("%H:%M") if local.date() == today else local.strftime("%a %d %b %H:%M")
+
+    def sentence(self, now: datetime | None = None) -> str:
+        """ "Spotify available again at 14:20": what the window, the CLI and the queue rows say."""
+        return f"{self.service} available again at {self.local_time(now)}"
+
+    def waiting_message(self, now: datetime | None = None) -> str:
+        """ "Waiting for Spotify (resumes 14:20)": the message of a queued import held by the pause."""
+        return f"Waiting for {self.service} (resumes {self.local_time(now)})"
 
 
 class JobStatus(enum.StrEnum):

@@ -5,14 +5,19 @@ Exception tree (every error a caller sees is one of these)::
     ServiceError                   base; .service names the service ("Spotify", "Deezer", "MusicBrainz")
     ├── NotFoundError              the service has no such thing (HTTP 404, Deezer code 800)
     ├── RateLimitedError           over quota (HTTP 429, Deezer code 4, MusicBrainz 503); .retry_after
+    │   └── QuotaExceededError     a pause too long to sleep through (Spotify's daily quota, 429
+    │                              "QUOTA_EXCEEDED", or any Retry-After over a minute); .resume_at
     ├── ServiceUnavailableError    5xx, Deezer code 700 "busy", connection refused/reset, timeout
     ├── BadResponseError           the answer is not JSON or not the documented shape
     ├── AuthenticationError        Spotify rejected the client credentials or the token
-    │   └── MissingCredentialsError    no Spotify client id/secret is configured
+    │   ├── MissingCredentialsError    no Spotify client id/secret is configured
+    │   └── PremiumRequiredError       the owner of a Development Mode app has no Premium (403)
     └── RequestError               any other 4xx / service error code (a bug or a bad argument)
+        └── EndpointUnavailableError   the endpoint is removed for this app (Spotify 403 "Forbidden")
 
 Retry decision (``is_retryable``): only RateLimitedError and ServiceUnavailableError are retried: they
-describe a state of the service that passes (a quota window, a restart, a network blip). Everything
+describe a state of the service that passes (a quota window, a restart, a network blip). QuotaExceededError
+is not: a wait of hours is a state the user sees ("Spotify resumes at 14:20"), never a sleep. Everything
 else is answered the same way on every try, so retrying would only burn quota: NotFoundError,
 BadResponseError (a malformed answer is a bug on one side, not a blip), AuthenticationError (Spotify's
 expired token is renewed once by the Spotify client itself, outside the retry policy) and RequestError.
@@ -23,7 +28,12 @@ When the retries run out, the last error is raised again with the attempts and t
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+#: A Retry-After longer than this many seconds is not slept through (``../shared/api-facts.md``, Spotify
+#: "Rate limit"): it becomes a :class:`QuotaExceededError` with the time the service resumes.
+LONG_WAIT = 60.0
 
 
 class ServiceError(Exception):
@@ -70,6 +80,43 @@ class RateLimitedError(ServiceError):
     """Over the service's quota; retried no sooner than ``retry_after`` seconds (when the service said)."""
 
 
+class QuotaExceededError(RateLimitedError):
+    """Over a quota whose Retry-After is too long to wait in place; not retried. ``resume_at`` (UTC) is when
+    the service said it answers again."""
+
+    def __init__(
+        self,
+        service: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        resume_at: datetime | None = None,
+    ) -> None:
+        super().__init__(service, message, status=status, retry_after=retry_after)
+        seconds = retry_after if retry_after is not None else LONG_WAIT
+        self.resume_at = resume_at if resume_at is not None else datetime.now(UTC) + timedelta(seconds=seconds)
+
+    @classmethod
+    def after(cls, service: str, what: str, seconds: float, *, status: int | None = None) -> QuotaExceededError:
+        """The error for a pause of ``seconds`` from now: "<what>: available again at 14:20"."""
+        resume_at = datetime.now(UTC) + timedelta(seconds=max(0.0, seconds))
+        return cls(
+            service,
+            f"{what}: available again at {format_resume_at(resume_at)}",
+            status=status,
+            retry_after=seconds,
+            resume_at=resume_at,
+        )
+
+
+def format_resume_at(when: datetime, now: datetime | None = None) -> str:
+    """``when`` in local time for people: "14:20" today, "2026-12-04 14:20" on another day."""
+    local = when.astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return f"{local:%H:%M}" if local.date() == today else f"{local:%Y-%m-%d %H:%M}"
+
+
 class ServiceUnavailableError(ServiceError):
     """The service is down, busy, unreachable or too slow; retried with backoff."""
 
@@ -86,23 +133,42 @@ class MissingCredentialsError(AuthenticationError):
     """No credentials are configured at all; raised before any request is made."""
 
 
+class PremiumRequiredError(AuthenticationError):
+    """Spotify's 403 "Active premium subscription required for the owner of the app" (since 2026-02-11);
+    not retried, and not a credentials problem: the app owner's account needs Premium."""
+
+
 class RequestError(ServiceError):
     """Any other client error (bad argument, unsupported query); not retried."""
 
 
+class EndpointUnavailableError(RequestError):
+    """The endpoint is removed for this app (Spotify Development Mode answers 403 "Forbidden" for top tracks
+    and the batch endpoints); ``endpoint`` names it. Never called again for this app."""
+
+    def __init__(self, service: str, message: str, *, endpoint: str = "", status: int | None = None) -> None:
+        super().__init__(service, message, status=status)
+        self.endpoint = endpoint
+
+
 def is_retryable(error: BaseException) -> bool:
     """The written retry decision above, as the predicate the retry policy uses."""
-    return isinstance(error, RateLimitedError | ServiceUnavailableError)
+    return isinstance(error, RateLimitedError | ServiceUnavailableError) and not isinstance(error, QuotaExceededError)
 
 
 __all__ = [
+    "LONG_WAIT",
     "AuthenticationError",
     "BadResponseError",
+    "EndpointUnavailableError",
     "MissingCredentialsError",
     "NotFoundError",
+    "PremiumRequiredError",
+    "QuotaExceededError",
     "RateLimitedError",
     "RequestError",
     "ServiceError",
     "ServiceUnavailableError",
+    "format_resume_at",
     "is_retryable",
 ]

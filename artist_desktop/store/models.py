@@ -145,12 +145,17 @@ class ArtistMetric(Base):
 
 
 class Track(Base):
+    """A top track, from Spotify (``spotify_id``, ``popularity`` 0-100) or from Deezer (``deezer_id``,
+    ``deezer_rank`` 1..1,000,000, higher = more popular): at least one of the two ids is set."""
+
     __tablename__ = "tracks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    spotify_id: Mapped[str] = mapped_column(String(64), unique=True)
+    spotify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    deezer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     popularity: Mapped[int | None] = mapped_column(Integer)
+    deezer_rank: Mapped[int | None] = mapped_column(Integer)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     album_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     image_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
@@ -208,6 +213,30 @@ class ImportJob(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     artist_id: Mapped[int | None] = mapped_column(ForeignKey("artists.id", ondelete="SET NULL"))
+    #: Spotify's artist object when the artist was picked from search results: METADATA then needs no request.
+    spotify_artist: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ServicePauseRow(Base):
+    """A service that asked us to stop calling it until ``resume_at`` (Spotify's daily quota), shared by
+    every process using this database."""
+
+    __tablename__ = "service_pauses"
+
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resume_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ServiceCapabilitiesRow(Base):
+    """What an account of a service has shown it can do (``spotify:<client id>`` -> SpotifyCapabilities)."""
+
+    __tablename__ = "service_capabilities"
+
+    account: Mapped[str] = mapped_column(String(256), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class MetricRefreshRun(Base):

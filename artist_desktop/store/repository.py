@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from artist_desktop.domain import ArtistRecord, JobStatus, MetricType, Platform, Stage, utcnow
+from artist_desktop.domain import ArtistRecord, ImportRequest, JobStatus, MetricType, Platform, Stage, utcnow
 from artist_desktop.store.models import (
     Artist,
     ArtistMetric,
@@ -319,27 +319,38 @@ async def spotify_ids_in_library(session: AsyncSession, spotify_ids: Iterable[st
 
 async def upsert_track(
     session: AsyncSession,
-    spotify_id: str,
     name: str,
-    popularity: int | None,
     duration_ms: int | None,
     album_name: str | None,
     image_url: str | None,
+    *,
+    spotify_id: str | None = None,
+    popularity: int | None = None,
+    deezer_id: str | None = None,
+    deezer_rank: int | None = None,
 ) -> int:
-    """Insert or update a track by its Spotify id; returns its id."""
+    """Insert or update a track by its Spotify id, or else by its Deezer id; returns its id.
+
+    A Spotify track carries ``popularity`` (0-100), a Deezer one ``deezer_rank`` (1..1,000,000).
+    """
+    if spotify_id is None and deezer_id is None:
+        raise ValueError("a track needs a Spotify id or a Deezer id")
     stmt = _insert(session, Track).values(
         spotify_id=spotify_id,
+        deezer_id=deezer_id,
         name=name,
         popularity=popularity,
+        deezer_rank=deezer_rank,
         duration_ms=duration_ms,
         album_name=album_name,
         image_url=image_url,
     )
     upsert = stmt.on_conflict_do_update(
-        index_elements=[Track.spotify_id],
+        index_elements=[Track.spotify_id if spotify_id is not None else Track.deezer_id],
         set_={
             "name": stmt.excluded.name,
             "popularity": stmt.excluded.popularity,
+            "deezer_rank": stmt.excluded.deezer_rank,
             "duration_ms": stmt.excluded.duration_ms,
             "album_name": stmt.excluded.album_name,
             "image_url": stmt.excluded.image_url,
@@ -434,20 +445,29 @@ def _reset_to_queued(job: ImportJob, position: int | None = None) -> None:
         job.position = position
 
 
-async def enqueue_jobs(session: AsyncSession, items: Iterable[tuple[str, str]]) -> list[ImportJob]:
-    """Add (spotify_id, name) pairs to the end of the queue, in the order given; returns their jobs.
+async def enqueue_jobs(session: AsyncSession, items: Iterable[ImportRequest | tuple[str, str]]) -> list[ImportJob]:
+    """Add artists to the end of the queue, in the order given; returns their jobs.
 
-    A job already queued or running is left as it is; a finished one (complete, error, cancelled) is
-    queued again at the end, keeping its attempts count and last error.
+    An :class:`ImportRequest` may carry Spotify's artist object (picked from search results): it is kept
+    with the job so METADATA needs no Spotify request. A job already queued or running is left as it is
+    (it gains the artist object if it had none); a finished one (complete, error, cancelled) is queued
+    again at the end, keeping its attempts count and last error.
     """
-    wanted = dict(items)  # first occurrence fixes the order, the last name wins
+    wanted: dict[str, ImportRequest] = {}  # first occurrence fixes the order, the last name wins
+    for item in items:
+        request = item if isinstance(item, ImportRequest) else ImportRequest(item[0], item[1])
+        earlier = wanted.get(request.spotify_id)
+        if earlier is not None and request.spotify_artist is None:
+            request = ImportRequest(request.spotify_id, request.name, earlier.spotify_artist)
+        wanted[request.spotify_id] = request
     existing: dict[str, ImportJob] = {}
     for chunk in _chunks(list(wanted)):
         for job in await session.scalars(select(ImportJob).where(ImportJob.spotify_id.in_(chunk))):
             existing[job.spotify_id] = job
     position = await _next_position(session)
     jobs: list[ImportJob] = []
-    for spotify_id, name in wanted.items():
+    for spotify_id, request in wanted.items():
+        name = request.name or spotify_id
         found = existing.get(spotify_id)
         if found is None:
             job = ImportJob(
@@ -459,13 +479,17 @@ async def enqueue_jobs(session: AsyncSession, items: Iterable[tuple[str, str]]) 
                 progress=0,
                 message="",
                 attempts=0,
+                spotify_artist=request.spotify_artist,
             )
             session.add(job)
             position += 1
         else:
             job = found
+            if request.spotify_artist is not None:
+                job.spotify_artist = request.spotify_artist
             if job.status.is_final:
-                job.name = name
+                if request.name or not job.name:
+                    job.name = name
                 _reset_to_queued(job, position)
                 position += 1
         jobs.append(job)
@@ -536,9 +560,11 @@ async def claim_job(session: AsyncSession, job_id: int, worker: str) -> bool:
     return _rowcount(result) == 1
 
 
-async def claim_next_job(session: AsyncSession, worker: str) -> ImportJob | None:
+async def claim_next_job(session: AsyncSession, worker: str, *, spotify_paused: bool = False) -> ImportJob | None:
     """Claim the first queued job in selection order, or None when the queue is empty.
 
+    With ``spotify_paused`` (Spotify's quota is used up) only jobs that carry their Spotify artist object
+    are claimed: the others need a Spotify request and wait in the queue.
     On PostgreSQL the candidate is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
     different jobs without waiting; on SQLite (one writer at a time) a lost race simply tries the next.
     """
@@ -549,6 +575,8 @@ async def claim_next_job(session: AsyncSession, worker: str) -> ImportJob | None
             .order_by(ImportJob.position, ImportJob.id)
             .limit(1)
         )
+        if spotify_paused:
+            stmt = stmt.where(ImportJob.spotify_artist.is_not(None))
         if _dialect(session) == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         job_id = await session.scalar(stmt)
@@ -657,6 +685,47 @@ async def requeue_jobs(session: AsyncSession, statuses: Iterable[JobStatus]) -> 
         _reset_to_queued(job, position + offset)
     await session.flush()
     return len(jobs)
+
+
+async def count_waiting_for_spotify(session: AsyncSession) -> int:
+    """Queued jobs that need a Spotify request (they carry no Spotify artist object)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ImportJob)
+        .where(ImportJob.status == JobStatus.QUEUED, ImportJob.spotify_artist.is_(None))
+    )
+    return int(count or 0)
+
+
+async def queued_needing_spotify(session: AsyncSession) -> list[str]:
+    """The ids of queued jobs that need a Spotify request, in selection order."""
+    result = await session.scalars(
+        select(ImportJob.spotify_id)
+        .where(ImportJob.status == JobStatus.QUEUED, ImportJob.spotify_artist.is_(None))
+        .order_by(ImportJob.position, ImportJob.id)
+    )
+    return list(result)
+
+
+async def put_back_waiting(session: AsyncSession, spotify_id: str, message: str) -> bool:
+    """A running job that a service pause stopped goes back to the queue at its old place (running -> queued),
+    its attempt not counted, with ``message`` ("Waiting for Spotify (resumes 14:20)")."""
+    result = await session.execute(
+        update(ImportJob)
+        .where(ImportJob.spotify_id == spotify_id, ImportJob.status == JobStatus.RUNNING)
+        .values(
+            status=JobStatus.QUEUED,
+            stage=Stage.INIT,
+            progress=0,
+            message=message,
+            attempts=case((ImportJob.attempts > 0, ImportJob.attempts - 1), else_=0),
+            worker=None,
+            started_at=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result) > 0
 
 
 async def heartbeat_jobs(session: AsyncSession, worker: str, spotify_ids: Iterable[str]) -> int:

@@ -23,6 +23,8 @@ EXPECTED_TABLES = {
     "import_jobs",
     "metric_refresh_runs",
     "metric_refresh_results",
+    "service_pauses",
+    "service_capabilities",
 }
 
 
@@ -39,7 +41,7 @@ async def test_migration_creates_every_table_and_matches_the_models(database: Da
     assert tables >= EXPECTED_TABLES
     assert {table.name for table in Base.metadata.sorted_tables} == EXPECTED_TABLES
     assert differences == []
-    assert revision == "0001"
+    assert revision == "0002"
 
 
 async def test_migrating_again_keeps_the_data(database: Database) -> None:
@@ -92,5 +94,50 @@ async def test_in_memory_sqlite_keeps_its_schema_across_sessions() -> None:
     try:
         async with database.session() as session:
             assert await session.scalar(text("SELECT count(*) FROM import_jobs")) == 0
+    finally:
+        await database.dispose()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    from artist_desktop.store import alembic_config
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_upgrading_a_0001_database_keeps_its_tracks_and_jobs(database_url: str) -> None:
+    """Data written before Development Mode support reads the same after the migration: tracks stay Spotify
+    tracks, queued jobs have no stored artist object (METADATA fetches it), Deezer tracks can be added."""
+    database = Database.from_url(database_url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, "0001")
+            await connection.execute(
+                text(
+                    "INSERT INTO tracks (spotify_id, name, popularity, duration_ms) "
+                    "VALUES ('4sPmO7WMQUAf45kwMOtONw', 'Hello', 80, 295000)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO import_jobs (spotify_id, name, position, status, stage, progress, message, attempts, "
+                    "created_at, updated_at) VALUES ('4dpARuHxo51G3z768sgnrY', 'Adele', 1, 'queued', 'INIT', 0, '', 0, "
+                    "'2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                )
+            )
+        await database.migrate()
+        async with database.session() as session:
+            tracks = list((await session.execute(text("SELECT spotify_id, deezer_id, name FROM tracks"))).tuples())
+            job = await repository.get_job(session, "4dpARuHxo51G3z768sgnrY")
+            deezer_track = await repository.upsert_track(
+                session, "Hello (Deezer)", 295000, "25", None, deezer_id="1109731", deezer_rank=900000
+            )
+            await session.commit()
+        assert tracks == [("4sPmO7WMQUAf45kwMOtONw", None, "Hello")]
+        assert job is not None and job.spotify_artist is None and job.name == "Adele"
+        assert deezer_track > 0
     finally:
         await database.dispose()

@@ -203,9 +203,15 @@ async def test_library_rows_for_many_artists_in_few_queries(database: Database) 
 async def test_tracks_are_upserted_and_the_top_list_replaced(database: Database) -> None:
     async with database.session() as session:
         artist = await repository.upsert_artist(session, _record("Adele", "adele"))
-        hello = await repository.upsert_track(session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 80, 295000, "25", None)
-        skyfall = await repository.upsert_track(session, "6VObnIkLVruX4UVyxWhlqm", "Skyfall", 75, 286000, None, None)
-        again = await repository.upsert_track(session, "4sPmO7WMQUAf45kwMOtONw", "Hello", 82, 295000, "25", "x")
+        hello = await repository.upsert_track(
+            session, "Hello", 295000, "25", None, spotify_id="4sPmO7WMQUAf45kwMOtONw", popularity=80
+        )
+        skyfall = await repository.upsert_track(
+            session, "Skyfall", 286000, None, None, spotify_id="6VObnIkLVruX4UVyxWhlqm", popularity=75
+        )
+        again = await repository.upsert_track(
+            session, "Hello", 295000, "25", "x", spotify_id="4sPmO7WMQUAf45kwMOtONw", popularity=82
+        )
         assert again == hello
         await repository.set_artist_tracks(session, artist, [hello, skyfall])
         await repository.set_artist_tracks(session, artist, [skyfall, hello, skyfall])
