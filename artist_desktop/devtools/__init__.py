@@ -6,9 +6,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from artist_desktop.devtools.api_double import REMOVE, ApiDouble, DoubleConfig, DoubleUrls, Fault
+    from artist_desktop.devtools.api_double import REMOVE, ApiDouble, DoubleConfig, DoubleUrls, Fault, SpotifyProfile
 
-__all__ = ["REMOVE", "ApiDouble", "DoubleConfig", "DoubleUrls", "Fault"]
+__all__ = ["REMOVE", "ApiDouble", "DoubleConfig", "DoubleUrls", "Fault", "SpotifyProfile"]
 
 
 def __getattr__(name: str) -> Any:

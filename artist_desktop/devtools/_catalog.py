@@ -47,6 +47,8 @@ class Catalog:
     by_spotify_id: dict[str, CatalogArtist] = field(default_factory=dict)
     by_mbid: dict[str, CatalogArtist] = field(default_factory=dict)
     deezer_artists: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: Deezer id -> the artist every service knows (``deezer_only`` artists are not here).
+    by_deezer_id: dict[int, CatalogArtist] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for artist in self.artists:
@@ -55,6 +57,7 @@ class Catalog:
                 self.by_mbid[artist.musicbrainz["mbid"]] = artist
             if artist.deezer:
                 self.deezer_artists[int(artist.deezer["id"])] = {"name": artist.name, **artist.deezer}
+                self.by_deezer_id[int(artist.deezer["id"])] = artist
         for extra in self.deezer_only:
             self.deezer_artists[int(extra["id"])] = dict(extra)
 
