@@ -1,4 +1,4 @@
-"""Deezer public API client: an artist's fan and album counts, and artist search by name."""
+"""Deezer public API client: an artist's fan and album counts, artist search by name, and top tracks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from artist_desktop.services.errors import (
     NotFoundError,
@@ -19,6 +19,8 @@ from artist_desktop.services.http import RateGate, RetryPolicy, ServiceClient, p
 
 #: Deezer's documented quota: 50 requests per 5 seconds per IP address.
 DEEZER_QUOTA = (50, 5.0)
+#: Deezer's error code for "no data" (DataException): nothing under that id.
+DEEZER_NO_DATA = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,24 @@ class DeezerArtist:
         return self.picture_xl or self.picture_big or self.picture_medium or self.picture or self.picture_small
 
 
+@dataclass(frozen=True, slots=True)
+class DeezerTrack:
+    """One of an artist's top tracks (``GET /artist/{id}/top``); ``rank`` is 1..1,000,000, higher = more popular.
+
+    ``duration_s`` is in seconds; ``album_cover_url`` is the largest cover Deezer offers; ``preview`` is a 30 s
+    MP3 URL. ``rank``, ``album_cover_url``, ``link`` and ``preview`` are None when Deezer sent none.
+    """
+
+    id: int
+    title: str
+    rank: int | None
+    duration_s: int
+    album_title: str
+    album_cover_url: str | None
+    link: str | None
+    preview: str | None
+
+
 class _Artist(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: int
@@ -79,7 +99,50 @@ class _Artist(BaseModel):
 
 
 class _SearchAnswer(BaseModel):
-    data: list[dict[str, Any]]
+    data: list[dict[str, Any] | None] | None
+
+
+class _Album(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    title: str = ""
+    cover: str | None = None
+    cover_small: str | None = None
+    cover_medium: str | None = None
+    cover_big: str | None = None
+    cover_xl: str | None = None
+
+    @property
+    def largest_cover(self) -> str | None:
+        return self.cover_xl or self.cover_big or self.cover_medium or self.cover or self.cover_small or None
+
+
+class _Track(BaseModel):
+    """A track object; ids, ranks and durations arrive as numbers or digit strings (both accepted)."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    title: str
+    rank: int | None = None
+    duration: int = 0
+    link: str | None = None
+    preview: str | None = None
+    album: _Album = Field(default_factory=_Album)
+
+    def to_track(self) -> DeezerTrack:
+        return DeezerTrack(
+            id=self.id,
+            title=self.title,
+            rank=self.rank,
+            duration_s=self.duration,
+            album_title=self.album.title,
+            album_cover_url=self.album.largest_cover,
+            link=self.link or None,
+            preview=self.preview or None,
+        )
+
+
+class _TopAnswer(BaseModel):
+    data: list[_Track | None] | None = None
 
 
 def _to_artist(service: str, raw: Any) -> DeezerArtist:
@@ -134,7 +197,7 @@ class DeezerClient(ServiceClient):
             return RateLimitedError(self.service, "Deezer quota exceeded", status=status)
         if code == 700:
             return ServiceUnavailableError(self.service, f"Deezer is busy ({message})", status=status)
-        if code == 800:
+        if code == DEEZER_NO_DATA:
             return NotFoundError(self.service, not_found or f"Deezer has no data ({message})", status=status)
         return RequestError(self.service, f"Deezer refused the request: {message} (code {code})", status=status)
 
@@ -149,7 +212,26 @@ class DeezerClient(ServiceClient):
             raise ValueError("the artist name to search for is empty")
         payload = await self._get_json("/search/artist", {"q": name, "index": 0, "limit": limit})
         answer = parse_model(self.service, _SearchAnswer, payload, "search results")
-        return [_to_artist(self.service, raw) for raw in answer.data]
+        return [_to_artist(self.service, raw) for raw in self._present(answer.data, "search results")]
+
+    async def get_top_tracks(self, artist_id: int | str, limit: int = 10) -> list[DeezerTrack]:
+        """The artist's most popular tracks, most popular first, at most ``limit`` (1-100; Deezer keeps ~100).
+
+        ``GET /artist/{id}/top?limit=N``; this stands in for Spotify's top tracks, which Development Mode
+        apps no longer get (api-facts.md). Deezer's code 800 "no data" gives ``[]``: Deezer answers it both
+        for an artist without tracks and for an unknown id, so it cannot tell them apart (use
+        :meth:`get_artist`, which raises :class:`NotFoundError`, to check an id). Null entries are skipped.
+        """
+        if not 1 <= limit <= 100:
+            raise ValueError(f"limit must be 1-100 (got {limit})")
+        try:
+            payload = await self._get_json(f"/artist/{artist_id}/top", {"limit": limit})
+        except NotFoundError as exc:
+            if exc.status == DEEZER_NO_DATA:
+                return []
+            raise
+        answer = parse_model(self.service, _TopAnswer, payload, "top tracks")
+        return [track.to_track() for track in self._present(answer.data, "top tracks")][:limit]
 
 
-__all__ = ["DEEZER_QUOTA", "DeezerArtist", "DeezerClient"]
+__all__ = ["DEEZER_QUOTA", "DeezerArtist", "DeezerClient", "DeezerTrack"]

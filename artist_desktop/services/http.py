@@ -3,7 +3,9 @@
 - :class:`RateGate`: one per remote service, shared by every caller (a second gate for the same host
   would let the two exceed the quota together). Fixed quotas use an ``aiolimiter`` leaky bucket sized
   so that no window of the documented length ever holds more than the quota; every gate also closes
-  for all callers when the service says ``Retry-After`` (adaptive, Spotify's only signal).
+  for all callers when the service says ``Retry-After`` (adaptive, Spotify's only signal). A pause
+  longer than :data:`~artist_desktop.services.errors.LONG_WAIT` is never slept through: callers get a
+  :class:`~artist_desktop.services.errors.QuotaExceededError` with the time the service resumes.
 - :class:`RetryPolicy`: ``tenacity`` with jittered exponential backoff for the retryable errors of
   :mod:`artist_desktop.services.errors`, Retry-After honoured, bounded attempts and bounded waiting.
   Cancellation stops at once: ``asyncio.CancelledError`` is never caught and interrupts the sleep.
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
@@ -32,9 +35,11 @@ from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_excepti
 
 from artist_desktop import APP_NAME, __version__
 from artist_desktop.services.errors import (
+    LONG_WAIT,
     AuthenticationError,
     BadResponseError,
     NotFoundError,
+    QuotaExceededError,
     RateLimitedError,
     RequestError,
     ServiceError,
@@ -44,6 +49,8 @@ from artist_desktop.services.errors import (
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+
+log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"{APP_NAME.replace(' ', '')}/{__version__}"
 
@@ -70,6 +77,7 @@ class RateGate:
         self.limit = limit
         self.period = period
         self._closed_until = 0.0
+        self._closed_reason = f"{service} rate limit reached"
         self._limiter: AsyncLimiter | None = None
         self._limiter_loop: asyncio.AbstractEventLoop | None = None
         if limit is not None:
@@ -101,23 +109,38 @@ class RateGate:
         """Seconds until the door a Retry-After closed opens again (0 when open)."""
         return max(0.0, self._closed_until - time.monotonic())
 
-    def close_for(self, seconds: float) -> None:
-        """Hold every caller back for ``seconds`` (the service asked us to wait); never shortens a wait."""
-        self._closed_until = max(self._closed_until, time.monotonic() + max(0.0, seconds))
+    @property
+    def resume_at(self) -> datetime | None:
+        """When the door opens again (UTC), or None when it is open."""
+        wait = self.closed_for
+        return datetime.now(UTC) + timedelta(seconds=wait) if wait > 0 else None
+
+    def close_for(self, seconds: float, reason: str | None = None) -> None:
+        """Hold every caller back for ``seconds`` (the service asked us to wait); never shortens a wait.
+
+        ``reason`` ("Spotify's daily quota is used up") words the error of callers turned away meanwhile.
+        """
+        until = time.monotonic() + max(0.0, seconds)
+        if until > self._closed_until:
+            self._closed_until = until
+            self._closed_reason = reason or f"{self.service} rate limit reached"
 
     async def acquire(self, max_wait: float | None = None) -> None:
         """Wait until one request may be sent.
 
-        When the service asked for a pause longer than ``max_wait`` seconds, raise
-        :class:`RateLimitedError` at once instead of blocking the caller that long.
+        When the service asked for a pause longer than ``max_wait`` seconds, raise :class:`RateLimitedError`
+        at once instead of blocking the caller that long; a pause longer than ``LONG_WAIT`` (whatever
+        ``max_wait``) raises :class:`QuotaExceededError` with ``resume_at``, never a sleep.
         """
         while True:
             wait = self.closed_for
             if wait > 0:
+                if wait > LONG_WAIT:
+                    raise QuotaExceededError.after(self.service, self._closed_reason, wait)
                 if max_wait is not None and wait > max_wait:
                     raise RateLimitedError(
                         self.service,
-                        f"{self.service} rate limit reached (asked to wait {math.ceil(wait)} s)",
+                        f"{self._closed_reason} (asked to wait {math.ceil(wait)} s)",
                         retry_after=wait,
                     )
                 await asyncio.sleep(wait)
@@ -266,6 +289,7 @@ class ServiceClient:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=timeout)
         self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        self._nulls_logged: set[str] = set()
 
     async def aclose(self) -> None:
         """Close the connection pool (only when this client created it)."""
@@ -299,13 +323,22 @@ class ServiceClient:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         not_found: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> Any:
-        """One attempt: wait at the gate, send, and return the JSON or raise a typed error."""
+        """One attempt: wait at the gate, send, and return the JSON or raise a typed error.
+
+        ``extensions`` are httpx request extensions (the Spotify client's disk cache reads its own there).
+        """
         await self.gate.acquire(max_wait=self.retry.max_total)
-        url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        url = self._url(path_or_url)
         try:
             response = await self._http.request(
-                method, url, params=params, headers={**self._headers, **(headers or {})}, data=data
+                method,
+                url,
+                params=params,
+                headers={**self._headers, **(headers or {})},
+                data=data,
+                extensions=dict(extensions) if extensions else None,
             )
         except httpx.TimeoutException as exc:
             raise ServiceUnavailableError(
@@ -326,6 +359,45 @@ class ServiceClient:
         if error is not None:
             raise error
         return payload
+
+    def _url(self, path_or_url: str) -> str:
+        return path_or_url if "://" in path_or_url else self.base_url + path_or_url
+
+    def _present(self, items: Iterable[T | None] | None, what: str) -> list[T]:
+        """``items`` without its nulls (and ``[]`` for a null list), logged once per client for each ``what``.
+
+        Services sometimes put ``null`` in a list (Spotify search ``items``, api-facts.md): such an entry is
+        skipped, never a reason to reject the answer.
+        """
+        if items is None:
+            kept: list[T] = []
+            dropped = "the whole list was null"
+        else:
+            listed = list(items)
+            kept = [item for item in listed if item is not None]
+            dropped = f"{len(listed) - len(kept)} null entries skipped" if len(kept) < len(listed) else ""
+        if dropped and what not in self._nulls_logged:
+            self._nulls_logged.add(what)
+            log.warning("%s sent null in %s (%s); later nulls there are skipped silently", self.service, what, dropped)
+        return kept
+
+    def _rate_limited(
+        self, what: str, status: int, retry_after: float | None, *, quota: bool = False
+    ) -> RateLimitedError:
+        """The error for an over-quota answer, closing the gate for every caller until the service resumes.
+
+        A pause longer than ``LONG_WAIT`` seconds, or a ``quota`` answer whatever its Retry-After, is a
+        :class:`QuotaExceededError` (never retried, never slept through); a short one a :class:`RateLimitedError`.
+        """
+        if quota or (retry_after is not None and retry_after > LONG_WAIT):
+            seconds = retry_after if retry_after is not None else LONG_WAIT
+            self.gate.close_for(seconds, what)
+            wording = what if quota else f"{what} (asked to wait {seconds:g} s)"
+            return QuotaExceededError.after(self.service, wording, seconds, status=status)
+        if retry_after is not None:
+            self.gate.close_for(retry_after)
+        wait = f" (asked to wait {retry_after:g} s)" if retry_after is not None else ""
+        return RateLimitedError(self.service, f"{what}{wait}", status=status, retry_after=retry_after)
 
     def _decode(self, response: httpx.Response) -> Any:
         try:
@@ -371,19 +443,14 @@ class ServiceClient:
         detail = self._error_detail(response)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
-            if retry_after is not None:
-                self.gate.close_for(retry_after)
-            wait = f" (asked to wait {retry_after:g} s)" if retry_after is not None else ""
-            return RateLimitedError(
-                service, f"{service} rate limit reached{wait}", status=status, retry_after=retry_after
-            )
+            return self._rate_limited(f"{service} rate limit reached", status, retry_after)
         if status in (401, 403):
             return AuthenticationError(service, f"{service} refused access (HTTP {status}: {detail})", status=status)
         if status == 404:
             return NotFoundError(service, not_found or f"{service} found nothing ({detail})", status=status)
         if status == 408 or status >= 500:
             if retry_after is not None:
-                self.gate.close_for(retry_after)
+                self.gate.close_for(retry_after, f"{service} is unavailable")
             return ServiceUnavailableError(
                 service,
                 f"{service} is unavailable (HTTP {status}: {detail})",

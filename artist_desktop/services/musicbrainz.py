@@ -8,8 +8,15 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from artist_desktop import __version__
-from artist_desktop.services.errors import NotFoundError, RateLimitedError, ServiceError
-from artist_desktop.services.http import RateGate, RetryPolicy, ServiceClient, parse_model, shared_gate
+from artist_desktop.services.errors import NotFoundError, ServiceError
+from artist_desktop.services.http import (
+    RateGate,
+    RetryPolicy,
+    ServiceClient,
+    parse_model,
+    parse_retry_after,
+    shared_gate,
+)
 
 #: MusicBrainz asks for at most one request per second per client.
 MUSICBRAINZ_QUOTA = (1, 1.0)
@@ -42,7 +49,7 @@ class _Relation(BaseModel):
 
 
 class _UrlAnswer(BaseModel):
-    relations: list[_Relation] = Field(default_factory=list)
+    relations: list[_Relation | None] | None = Field(default_factory=list)
 
 
 class _Area(BaseModel):
@@ -115,16 +122,14 @@ class MusicBrainzClient(ServiceClient):
         )
 
     def _error_for_status(self, response: httpx.Response, not_found: str | None) -> ServiceError | None:
-        error = super()._error_for_status(response, not_found)
-        if response.status_code == 503 and error is not None:
-            # MusicBrainz answers 503 when a client goes over 1 request/s.
-            return RateLimitedError(
-                self.service,
+        if response.status_code == 503:
+            # MusicBrainz answers 503 when a client goes over 1 request/s; a long Retry-After is a block.
+            return self._rate_limited(
                 "MusicBrainz is refusing requests (over its 1 request/s limit, or busy)",
-                status=503,
-                retry_after=error.retry_after,
+                503,
+                parse_retry_after(response.headers.get("Retry-After")),
             )
-        return error
+        return super()._error_for_status(response, not_found)
 
     async def artist_for_spotify_url(self, spotify_url: str) -> MusicBrainzArtist | None:
         """The artist MusicBrainz links to this Spotify artist URL; None when it knows no such link."""
@@ -133,7 +138,7 @@ class MusicBrainzClient(ServiceClient):
         except NotFoundError:
             return None
         answer = parse_model(self.service, _UrlAnswer, payload, "a URL lookup")
-        for relation in answer.relations:
+        for relation in self._present(answer.relations, "URL relations"):
             if relation.artist is not None and relation.target_type in (None, "artist"):
                 return await self.get_artist(relation.artist.id)
         return None

@@ -1,9 +1,14 @@
-"""SpotifyClient over real sockets against the API double: token, search paging, artists, top tracks, 429."""
+"""SpotifyClient over real sockets against the API double: token, search, artists, top tracks, 429.
+
+The double answers as a Development Mode app unless a test asks for the full (Extended Quota) API, which
+tests of followers, popularity, top tracks and the batch endpoint do explicitly.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
 from svc_helpers import FAST_RETRY, artist_named, fast_gate, wait_until
@@ -16,15 +21,18 @@ from artist_desktop.devtools.api_double import (
     DoubleConfig,
     Fault,
 )
+from artist_desktop.domain import SpotifyAppMode
 from artist_desktop.services import (
     AuthenticationError,
     BadResponseError,
     MissingCredentialsError,
     NotFoundError,
+    QuotaExceededError,
     RateGate,
     RateLimitedError,
     RequestError,
     RetryPolicy,
+    SpotifyArtist,
     SpotifyClient,
 )
 
@@ -54,29 +62,45 @@ async def test_search_finds_both_daft_artists_with_their_details(double: ApiDoub
     assert daft.id == expected.spotify_id
     assert daft.url == f"https://open.spotify.com/artist/{daft.id}"
     assert daft.genres == expected.genres
-    assert daft.followers == expected.followers
-    assert daft.popularity == expected.popularity
+    assert (daft.followers, daft.popularity) == (None, None)  # Development Mode withholds them
     assert daft.image_url == f"{double.urls.images_url}/{daft.id}-320.png"
 
 
-async def test_search_pages_through_every_result(double: ApiDouble) -> None:
-    seen: list[str] = []
+async def test_an_extended_app_gets_followers_and_popularity(double: ApiDouble) -> None:
+    double.set_spotify_profile("extended")
     async with client(double) as spotify:
-        page = await spotify.search_artists("a", limit=7)
+        daft = (await spotify.search_artists("daft")).items[0]
+        assert spotify.capabilities.mode is SpotifyAppMode.EXTENDED
+    expected = artist_named(double, "Daft Punk")
+    assert (daft.followers, daft.popularity) == (expected.followers, expected.popularity)
+
+
+async def test_search_pages_through_every_result_in_pages_of_ten(double: ApiDouble) -> None:
+    seen: list[str] = []
+    offsets: list[int] = []
+    async with client(double) as spotify:
+        page = await spotify.search_artists("a")
         total = page.total
-        seen.extend(a.id for a in page.items)
-        while page.next_offset is not None:
-            page = await spotify.search_artists("a", limit=7, offset=page.next_offset)
+        while True:
+            offsets.append(page.offset)
+            assert page.limit == 10
             seen.extend(a.id for a in page.items)
-    assert total > 14  # at least three pages
-    assert len(seen) == total == len(set(seen))
+            if page.next_offset is None:
+                break
+            page = await spotify.search_artists("a", offset=page.next_offset)
+    assert total > 20  # at least three pages
+    assert offsets == list(range(0, total, 10))
+    # Development Mode puts one null among the results (counted in total): every real artist, once.
+    assert len(seen) == len(set(seen)) == total - 1
     assert not page.has_more
 
 
 async def test_search_arguments_are_checked_before_any_request(double: ApiDouble) -> None:
     async with client(double) as spotify:
-        with pytest.raises(ValueError, match="limit must be 1-50"):
-            await spotify.search_artists("daft", limit=51)
+        with pytest.raises(ValueError, match="limit must be at least 1"):
+            await spotify.search_artists("daft", limit=0)
+        with pytest.raises(ValueError, match="offset must be 0-1000"):
+            await spotify.search_artists("daft", offset=1001)
         with pytest.raises(ValueError, match="empty"):
             await spotify.search_artists("  ")
     assert double.request_count() == 0
@@ -85,6 +109,7 @@ async def test_search_arguments_are_checked_before_any_request(double: ApiDouble
 async def test_get_artists_batches_by_50_keeps_order_and_gives_none_for_unknown_ids(
     double: ApiDouble,
 ) -> None:
+    double.set_spotify_profile("extended")
     known = [a.spotify_id for a in double.catalog.artists]
     asked = [*known, UNKNOWN_ID, *known[:15], "not-an-id"]
     assert len(asked) > 50
@@ -112,6 +137,7 @@ async def test_malformed_id_is_a_request_error_naming_spotifys_reason(double: Ap
 
 
 async def test_top_tracks_have_album_art_served_by_the_double(double: ApiDouble) -> None:
+    double.set_spotify_profile("extended")
     queen = artist_named(double, "Queen")
     async with client(double) as spotify:
         tracks = await spotify.get_top_tracks(queen.spotify_id)
@@ -121,9 +147,11 @@ async def test_top_tracks_have_album_art_served_by_the_double(double: ApiDouble)
     assert first.duration_ms > 0 and first.popularity is not None
     assert first.album_image_url == f"{double.urls.images_url}/{queen.top_tracks[0].album_id}-300.png"
     assert first.url == f"https://open.spotify.com/track/{first.id}"
+    assert first.artists == ("Queen",)
 
 
 async def test_missing_followers_popularity_and_genres_are_none_not_a_crash(double: ApiDouble) -> None:
+    double.set_spotify_profile("extended")  # so the batch endpoint answers
     adele = artist_named(double, "Adele")
     double.override_spotify_artist(adele.spotify_id, followers=REMOVE, popularity=REMOVE, genres=REMOVE, images=[])
     async with client(double) as spotify:
@@ -208,19 +236,39 @@ async def test_429_waits_at_least_retry_after_and_holds_back_every_caller(double
 
 async def test_retry_after_beyond_the_budget_gives_up_at_once(double: ApiDouble) -> None:
     queen = artist_named(double, "Queen")
-    double.inject(SPOTIFY, queen.spotify_id, Fault.rate_limited(retry_after=120), times=None)
-    async with client(double, retry=RetryPolicy(max_total=60)) as spotify:
+    double.inject(SPOTIFY, queen.spotify_id, Fault.rate_limited(retry_after=30), times=None)
+    async with client(double, retry=RetryPolicy(max_total=5)) as spotify:
         started = time.monotonic()
-        with pytest.raises(RateLimitedError, match=r"Spotify rate limit reached \(asked to wait 120 s\)") as caught:
+        with pytest.raises(RateLimitedError, match=r"Spotify rate limit reached \(asked to wait 30 s\)") as caught:
             await spotify.get_artist(queen.spotify_id)
     assert time.monotonic() - started < 1.0
-    assert caught.value.retry_after == 120
-    # Spotify asked everyone to wait: the next call fails fast too instead of hanging for two minutes.
-    async with client(double, retry=RetryPolicy(max_total=60), gate=spotify.gate) as again:
+    assert caught.value.retry_after == 30 and not isinstance(caught.value, QuotaExceededError)
+    # Spotify asked everyone to wait: the next call fails fast too instead of hanging for half a minute.
+    async with client(double, retry=RetryPolicy(max_total=5), gate=spotify.gate) as again:
         started = time.monotonic()
-        with pytest.raises(RateLimitedError, match=r"asked to wait 12\d s"):
+        with pytest.raises(RateLimitedError, match=r"asked to wait (29|30) s"):
             await again.search_artists("queen")
     assert time.monotonic() - started < 1.0
+    assert double.request_count(SPOTIFY, "/search") == 0
+
+
+async def test_a_retry_after_over_a_minute_is_a_quota_error_with_the_time_spotify_resumes(double: ApiDouble) -> None:
+    queen = artist_named(double, "Queen")
+    double.inject(SPOTIFY, queen.spotify_id, Fault.rate_limited(retry_after=3600), times=None)
+    async with client(double, retry=RetryPolicy(max_total=7200)) as spotify:
+        started = time.monotonic()
+        with pytest.raises(
+            QuotaExceededError,
+            match=r"Spotify rate limit reached \(asked to wait 3600 s\): "
+            r"available again at (\d{4}-\d\d-\d\d )?\d\d:\d\d$",
+        ) as caught:
+            await spotify.get_artist(queen.spotify_id)
+        assert time.monotonic() - started < 1.0  # not slept through, even with a budget of two hours
+        assert double.request_count(SPOTIFY, f"/artists/{queen.spotify_id}") == 1  # and not retried
+        wait = (caught.value.resume_at - datetime.now(UTC)).total_seconds()
+        assert 3590 < wait <= 3600
+        with pytest.raises(QuotaExceededError, match="available again at"):
+            await spotify.search_artists("queen")
     assert double.request_count(SPOTIFY, "/search") == 0
 
 
@@ -243,8 +291,38 @@ async def test_500_then_success(double: ApiDouble) -> None:
 
 
 async def test_an_unexpected_shape_is_a_bad_response(double: ApiDouble) -> None:
+    double.set_spotify_profile("extended")  # Development Mode leaves followers out, whatever the override
     queen = artist_named(double, "Queen")
     double.override_spotify_artist(queen.spotify_id, followers={"total": "many"})
     async with client(double) as spotify:
         with pytest.raises(BadResponseError, match=r"Spotify sent an artist in an unexpected shape \(followers.total"):
             await spotify.get_artist(queen.spotify_id)
+
+
+async def test_an_artist_picked_from_search_round_trips_through_spotifys_shape(double: ApiDouble) -> None:
+    async with client(double) as spotify:
+        daft = (await spotify.search_artists("daft")).items[0]
+    stored = daft.to_dict()
+    assert stored["type"] == "artist" and stored["uri"] == f"spotify:artist:{daft.id}"
+    assert "followers" not in stored and "popularity" not in stored  # unknown in Development Mode
+    assert SpotifyArtist.from_dict(stored) == daft
+    double.reset_counters()
+    assert SpotifyArtist.from_dict(stored).image_url == daft.image_url
+    assert double.request_count(SPOTIFY) == 0
+
+
+async def test_an_extended_artist_keeps_followers_and_popularity_through_the_round_trip(double: ApiDouble) -> None:
+    double.set_spotify_profile("extended")
+    queen = artist_named(double, "Queen")
+    async with client(double) as spotify:
+        artist = await spotify.get_artist(queen.spotify_id)
+    stored = artist.to_dict()
+    assert stored["followers"]["total"] == queen.followers and stored["popularity"] == queen.popularity
+    assert SpotifyArtist.from_dict(stored) == artist
+
+
+def test_a_stored_artist_in_a_wrong_shape_is_a_bad_response() -> None:
+    with pytest.raises(BadResponseError, match=r"Spotify sent a stored artist in an unexpected shape \(name"):
+        SpotifyArtist.from_dict({"id": "4Z8W4fKeB5YxbusRsdQVPb"})
+    with pytest.raises(BadResponseError):
+        SpotifyArtist.from_dict(None)
