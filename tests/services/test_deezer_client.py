@@ -15,6 +15,7 @@ from artist_desktop.devtools.api_double import DEEZER, REMOVE, ApiDouble, Fault
 from artist_desktop.services import (
     BadResponseError,
     DeezerClient,
+    DeezerTrack,
     NotFoundError,
     RateLimitedError,
     RequestError,
@@ -210,3 +211,70 @@ async def test_200_concurrent_requests_at_the_documented_quota_surface_no_quota_
     assert double.request_count(DEEZER) == 200
     assert double.rejections(DEEZER) == 0
     assert elapsed >= 15.0  # 150 requests past the first window cannot go faster than 10/s
+
+
+# -- top tracks (GET /artist/{id}/top) -------------------------------------------------------------
+
+
+async def test_top_tracks_come_most_popular_first_with_the_largest_cover(double: ApiDouble) -> None:
+    queen = artist_named(double, "Queen")
+    artist_id = deezer_id(double, "Queen")
+    async with client(double) as deezer:
+        tracks = await deezer.get_top_tracks(artist_id, limit=5)
+    assert 1 <= len(tracks) <= 5
+    assert all(isinstance(t, DeezerTrack) for t in tracks)
+    ranks = [t.rank or 0 for t in tracks]
+    assert all(1 <= r <= 1_000_000 for r in ranks)
+    assert ranks == sorted(ranks, reverse=True)
+    by_name = {t.name: t for t in queen.top_tracks}
+    first = tracks[0]
+    assert first.title in by_name
+    assert first.album_title == by_name[first.title].album
+    assert first.duration_s == round(by_name[first.title].duration_ms / 1000) > 0
+    assert first.album_cover_url is not None and first.album_cover_url.endswith("-1000.png")  # cover_xl
+    assert first.link == f"https://www.deezer.com/track/{first.id}"
+    assert first.preview is not None and first.preview.endswith(".mp3")
+    assert double.request_count(DEEZER, f"/artist/{artist_id}/top") == 1
+
+
+async def test_top_tracks_accept_ids_and_ranks_sent_as_strings(double: ApiDouble) -> None:
+    artist_id = deezer_id(double, "Queen")
+    async with client(double) as deezer:
+        as_numbers = await deezer.get_top_tracks(artist_id)
+        double.set_deezer_top_strings(artist_id)
+        as_strings = await deezer.get_top_tracks(str(artist_id))
+    assert as_strings == as_numbers
+    assert all(isinstance(t.id, int) and isinstance(t.rank, int) for t in as_strings)
+
+
+async def test_top_tracks_of_an_unknown_artist_are_an_empty_list(double: ApiDouble) -> None:
+    """Deezer answers code 800 "no data" for an unknown id and for an artist without tracks alike."""
+    async with client(double) as deezer:
+        assert await deezer.get_top_tracks(999999999) == []
+    assert double.request_count(DEEZER) == 1  # not retried
+
+
+async def test_top_tracks_limit_is_checked_before_any_request(double: ApiDouble) -> None:
+    async with client(double) as deezer:
+        with pytest.raises(ValueError, match="limit must be 1-100"):
+            await deezer.get_top_tracks(27, limit=0)
+    assert double.request_count() == 0
+
+
+async def test_null_entries_in_deezer_lists_are_skipped() -> None:
+    """Pure unit case (MockTransport): the double never sends nulls in Deezer lists."""
+    track = {"id": "3135556", "title": "Harder, Better", "rank": "700000", "duration": "224", "album": {"title": "D"}}
+    answers = {
+        "/search/artist": {"data": [None, {"id": 27, "name": "Daft Punk", "nb_fan": 10}, None], "total": 3},
+        "/artist/27/top": {"data": [None, track], "total": 2},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        deezer = DeezerClient("https://api.deezer.test", http=http, gate=fast_gate("Deezer"), retry=FAST_RETRY)
+        found = await deezer.search_artists("daft")
+        tracks = await deezer.get_top_tracks(27)
+    assert [a.name for a in found] == ["Daft Punk"]
+    assert tracks == [DeezerTrack(3135556, "Harder, Better", 700000, 224, "D", None, None, None)]

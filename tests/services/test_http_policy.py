@@ -8,12 +8,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
+from artist_desktop.services import SpotifyClient
 from artist_desktop.services.errors import (
+    LONG_WAIT,
+    EndpointUnavailableError,
     NotFoundError,
+    PremiumRequiredError,
+    QuotaExceededError,
     RateLimitedError,
     ServiceUnavailableError,
+    format_resume_at,
     is_retryable,
 )
 from artist_desktop.services.http import RateGate, RetryPolicy, parse_retry_after, shared_gate
@@ -138,3 +145,69 @@ def test_retry_after_header_forms() -> None:
     assert parse_retry_after("soon") is None
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 <= (parse_retry_after(later) or 0) <= 31
+
+
+# -- pauses too long to wait in place ---------------------------------------------------------------
+
+
+async def test_a_gate_shut_for_longer_than_a_minute_turns_callers_away_with_the_resume_time() -> None:
+    gate = RateGate("Spotify")
+    gate.close_for(2 * 3600, "Spotify's daily quota is used up")
+    started = time.monotonic()
+    with pytest.raises(QuotaExceededError, match=r"^Spotify's daily quota is used up: available again at ") as caught:
+        await gate.acquire()  # no max_wait at all: still never a two-hour sleep
+    assert time.monotonic() - started < 0.1
+    assert abs((caught.value.resume_at - datetime.now(UTC)).total_seconds() - 2 * 3600) < 5
+    assert gate.resume_at is not None and abs((gate.resume_at - caught.value.resume_at).total_seconds()) < 5
+
+
+async def test_a_gate_shut_past_the_budget_but_under_a_minute_is_a_plain_rate_limit() -> None:
+    gate = RateGate("Deezer")
+    gate.close_for(LONG_WAIT / 2)
+    with pytest.raises(RateLimitedError) as caught:
+        await gate.acquire(max_wait=1)
+    assert not isinstance(caught.value, QuotaExceededError)
+    assert str(caught.value).startswith("Deezer rate limit reached (asked to wait")
+
+
+async def test_a_quota_answer_without_retry_after_and_one_with_an_http_date_are_quota_errors() -> None:
+    """Pure unit case (MockTransport): answers the double does not give (no Retry-After, an HTTP date)."""
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=3), usegmt=True)
+    answers = iter(
+        [
+            httpx.Response(429, json={"error": {"status": 429, "message": "Too many", "reason": "QUOTA_EXCEEDED"}}),
+            httpx.Response(429, json={"error": {"status": 429, "message": "Slow"}}, headers={"Retry-After": later}),
+        ]
+    )
+
+    def spotify(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/token":
+            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+        return next(answers)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(spotify)) as http:
+        for expected_wait, pattern in ((LONG_WAIT, "daily quota is used up"), (3 * 3600, "rate limit reached")):
+            client = SpotifyClient(
+                "id", "secret", "https://api.test/v1", "https://accounts.test", http=http, gate=RateGate("Spotify")
+            )
+            with pytest.raises(QuotaExceededError, match=pattern) as caught:
+                await client.get_artist("4Z8W4fKeB5YxbusRsdQVPb")
+            wait = (caught.value.resume_at - datetime.now(UTC)).total_seconds()
+            assert expected_wait - 5 < wait <= expected_wait + 1
+
+
+def test_resume_times_name_the_day_only_when_it_is_not_today() -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC).astimezone()
+    assert format_resume_at(now + timedelta(minutes=5), now=now) == f"{now + timedelta(minutes=5):%H:%M}"
+    tomorrow = now + timedelta(days=1)
+    assert format_resume_at(tomorrow, now=now) == f"{tomorrow:%Y-%m-%d %H:%M}"
+
+
+def test_the_new_errors_keep_their_details_through_a_pickle_and_are_not_retried() -> None:
+    quota = QuotaExceededError.after("Spotify", "Spotify's daily quota is used up", 7200, status=429)
+    endpoint = EndpointUnavailableError("Spotify", "gone", endpoint="top-tracks", status=403)
+    quota_copy, endpoint_copy = pickle.loads(pickle.dumps(quota)), pickle.loads(pickle.dumps(endpoint))
+    assert (quota_copy.resume_at, quota_copy.retry_after, str(quota_copy)) == (quota.resume_at, 7200, str(quota))
+    assert endpoint_copy.endpoint == "top-tracks"
+    assert not is_retryable(quota) and not is_retryable(endpoint)
+    assert not is_retryable(PremiumRequiredError("Spotify", "needs Premium"))

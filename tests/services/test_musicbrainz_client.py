@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from svc_helpers import FAST_RETRY, artist_named, fast_gate
 
 from artist_desktop import __version__
 from artist_desktop.devtools.api_double import MUSICBRAINZ, ApiDouble, Fault
-from artist_desktop.services import MusicBrainzClient, NotFoundError, RateGate, RateLimitedError
+from artist_desktop.services import (
+    MusicBrainzClient,
+    NotFoundError,
+    QuotaExceededError,
+    RateGate,
+    RateLimitedError,
+    RetryPolicy,
+)
 
 CONTACT = "analyst@example.org"
 
@@ -96,3 +104,38 @@ async def test_without_the_gate_the_enforced_rate_answers_503_and_retries_recove
         artist = await musicbrainz.artist_for_spotify_url(artist_named(double, "Queen").spotify_url)
     assert artist is not None
     assert double.rejections(MUSICBRAINZ) >= 1
+
+
+async def test_a_503_asking_for_a_long_pause_is_a_quota_error_at_once(double: ApiDouble) -> None:
+    """A temporary block (Retry-After of an hour) is not slept through or retried: it is shown to people."""
+    double.inject(MUSICBRAINZ, "*", Fault.rate_limited(retry_after=3600), times=None)
+    queen = artist_named(double, "Queen")
+    async with client(double, retry=RetryPolicy(max_attempts=5, max_total=7200)) as musicbrainz:
+        started = time.monotonic()
+        with pytest.raises(QuotaExceededError, match=r"^MusicBrainz is refusing requests .*: available again at "):
+            await musicbrainz.artist_for_spotify_url(queen.spotify_url)
+        with pytest.raises(QuotaExceededError):  # the gate is shut for every caller until then
+            await musicbrainz.get_artist("00000000-0000-0000-0000-000000000000")
+    assert time.monotonic() - started < 1.0
+    assert double.request_count(MUSICBRAINZ) == 1
+
+
+async def test_null_relations_are_skipped() -> None:
+    """Pure unit case (MockTransport): the double never sends nulls in relations."""
+    mbid = "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
+    answers = {
+        "/ws/2/url": {
+            "id": "u",
+            "resource": "x",
+            "relations": [None, {"target-type": "artist", "artist": {"id": mbid}}],
+        },
+        f"/ws/2/artist/{mbid}": {"id": mbid, "name": "Queen", "type": "Group"},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        musicbrainz = MusicBrainzClient("https://mb.test/ws/2", CONTACT, http=http, gate=fast_gate("MusicBrainz"))
+        artist = await musicbrainz.artist_for_spotify_url("https://open.spotify.com/artist/1dfeR4HaWDbWqFHLkxsg1d")
+    assert artist is not None and artist.name == "Queen"
