@@ -6,13 +6,29 @@ Each returns a short success message for people, or raises :class:`ConnectionChe
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
 
 from artist_desktop.bus import connect_redis
 from artist_desktop.config import Settings
-from artist_desktop.services import RetryPolicy, ServiceError, SpotifyClient
+from artist_desktop.domain import SpotifyAppMode, SpotifyCapabilities
+from artist_desktop.services import (
+    QuotaExceededError,
+    RetryPolicy,
+    ServiceError,
+    SpotifyClient,
+    format_resume_at,
+)
 from artist_desktop.store import Database
 
-__all__ = ["ConnectionCheckFailed", "check_database", "check_redis", "check_spotify"]
+__all__ = [
+    "ConnectionCheckFailed",
+    "SpotifyReport",
+    "check_database",
+    "check_redis",
+    "check_spotify",
+    "probe_spotify",
+]
 
 #: A check answers within this many seconds, or fails.
 CHECK_TIMEOUT = 8.0
@@ -22,8 +38,55 @@ class ConnectionCheckFailed(Exception):
     """The service did not answer as it should; the message says why, for people."""
 
 
-async def check_spotify(settings: Settings) -> str:
-    """Get a token with the configured client id and secret, then run a one-result search."""
+@dataclass(frozen=True, slots=True)
+class SpotifyReport:
+    """What "Test connection" learnt about the configured Spotify app.
+
+    ``mode`` and ``page_size`` as the answers showed them (UNKNOWN when the quota stopped the test before
+    any artist came back); ``premium_ok`` None when not yet known; ``quota_resume_at`` (UTC) set when the
+    daily quota is used up; ``removed_endpoints`` as recorded in the app's capabilities; ``artist`` the
+    name of the artist fetched as a sample.
+    """
+
+    mode: SpotifyAppMode
+    page_size: int
+    premium_ok: bool | None
+    quota_resume_at: datetime | None
+    removed_endpoints: frozenset[str]
+    artist: str | None = None
+
+    def summary(self) -> str:
+        """A few lines for people, e.g. "Development Mode (search pages of 10, no followers/popularity)"."""
+        lines = ["Spotify accepted the credentials"]
+        if self.mode is SpotifyAppMode.DEVELOPMENT:
+            lines.append(f"Development Mode (search pages of {self.page_size}, no followers/popularity)")
+        elif self.mode is SpotifyAppMode.EXTENDED:
+            lines.append(f"Extended Quota (search pages of {self.page_size}, followers and popularity)")
+        else:
+            lines.append("App mode not known yet (no artist came back)")
+        premium = {True: "OK", False: "missing", None: "not known yet"}[self.premium_ok]
+        lines.append(f"Premium: {premium}")
+        if self.quota_resume_at is None:
+            lines.append("Quota OK")
+        else:
+            lines.append(f"Daily quota used up: available again at {format_resume_at(self.quota_resume_at)}")
+        if self.removed_endpoints:
+            removed = ", ".join(_ENDPOINT_NAMES.get(e, e) for e in sorted(self.removed_endpoints))
+            lines.append(f"Removed for this app: {removed}")
+        return "\n".join(lines)
+
+
+_ENDPOINT_NAMES = {"top-tracks": "top tracks", "several-artists": "several artists per request"}
+
+
+async def probe_spotify(settings: Settings, capabilities: SpotifyCapabilities | None = None) -> SpotifyReport:
+    """Get a token, run one search with the real page size and fetch the first artist found.
+
+    Three requests at most (token, ``GET /search`` with the app's page size, ``GET /artists/{id}``), none
+    retried. ``capabilities`` are what the app remembers (default: nothing yet). A used-up quota is part of
+    the report, not a failure; a missing Premium, bad credentials or no answer raise
+    :class:`ConnectionCheckFailed` with the reason.
+    """
     client = SpotifyClient(
         settings.spotify_client_id,
         settings.spotify_client_secret.get_secret_value(),
@@ -31,17 +94,37 @@ async def check_spotify(settings: Settings) -> str:
         settings.spotify_accounts_url,
         retry=RetryPolicy(max_attempts=1, max_total=CHECK_TIMEOUT),
         timeout=CHECK_TIMEOUT,
+        capabilities=capabilities,
     )
+    resume_at: datetime | None = None
+    artist: str | None = None
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            await client.search_artists("a", limit=1)
+            page = await client.search_artists("a")
+            if page.items:
+                artist = (await client.get_artist(page.items[0].id)).name
+    except QuotaExceededError as exc:
+        resume_at = exc.resume_at
     except ServiceError as exc:
         raise ConnectionCheckFailed(str(exc)) from exc
     except TimeoutError as exc:
         raise ConnectionCheckFailed(f"Spotify did not answer within {CHECK_TIMEOUT:.0f} s") from exc
     finally:
         await client.aclose()
-    return "Spotify accepted the credentials"
+    found = client.capabilities
+    return SpotifyReport(
+        mode=found.mode,
+        page_size=client.page_size,
+        premium_ok=found.premium_ok,
+        quota_resume_at=resume_at,
+        removed_endpoints=found.removed_endpoints,
+        artist=artist,
+    )
+
+
+async def check_spotify(settings: Settings) -> str:
+    """:func:`probe_spotify`'s report as text, one fact per line (raises :class:`ConnectionCheckFailed`)."""
+    return (await probe_spotify(settings)).summary()
 
 
 async def check_redis(settings: Settings) -> str:
