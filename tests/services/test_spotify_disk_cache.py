@@ -3,8 +3,12 @@ process; search pages are kept an hour; errors are never kept; the token never r
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import json
 from pathlib import Path
 
+import httpx
 import pytest
 from svc_helpers import FAST_RETRY, artist_named, fast_gate
 
@@ -17,7 +21,7 @@ from artist_desktop.services import (
     build_clients,
     http_cache_dir,
 )
-from artist_desktop.services.disk_cache import ARTIST_TTL, SEARCH_TTL
+from artist_desktop.services.disk_cache import ARTIST_TTL, SEARCH_TTL, SpotifyDiskCache
 
 UNKNOWN_ID = "0000000000000000000000"
 
@@ -113,7 +117,40 @@ async def test_build_clients_puts_the_cache_where_it_is_told(double: ApiDouble) 
 
 
 def test_a_client_takes_either_an_http_client_or_a_cache_dir(tmp_path: Path) -> None:
-    import httpx
-
     with pytest.raises(ValueError, match="not both"):
         SpotifyClient("id", "secret", http=httpx.AsyncClient(), cache_dir=tmp_path)
+
+
+async def test_answers_are_kept_whatever_spotifys_cache_headers_and_encoding_say(tmp_path: Path) -> None:
+    """Pure unit case (MockTransport): Spotify's real answers are gzipped and say ``no-cache``."""
+    sent: list[str] = []
+
+    def spotify(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        body = gzip.compress(json.dumps({"id": "x", "name": "Queen"}).encode())
+        headers = {"Content-Encoding": "gzip", "Cache-Control": "private, no-cache, no-store, max-age=0"}
+        return httpx.Response(200, headers=headers, content=body)
+
+    cache = SpotifyDiskCache(tmp_path)
+    url = httpx.URL("https://api.spotify.test/v1/artists/x")
+    async with httpx.AsyncClient(transport=cache.transport(httpx.MockTransport(spotify))) as http:
+        assert await cache.lookup(url) is None
+        answer = await http.get(url, extensions=cache.extensions(ARTIST_TTL), headers={"Authorization": "Bearer t"})
+        assert answer.json() == {"id": "x", "name": "Queen"}
+        assert await cache.lookup(url) == {"id": "x", "name": "Queen"}
+        await http.get("https://api.spotify.test/v1/artists?ids=x")  # not marked: never stored
+        assert await cache.lookup(httpx.URL("https://api.spotify.test/v1/artists?ids=x")) is None
+    assert sent == ["GET /v1/artists/x", "GET /v1/artists"]
+
+
+async def test_an_answer_past_its_ttl_is_not_served(tmp_path: Path) -> None:
+    def spotify(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "x"})
+
+    cache = SpotifyDiskCache(tmp_path)
+    url = httpx.URL("https://api.spotify.test/v1/search?q=queen")
+    async with httpx.AsyncClient(transport=cache.transport(httpx.MockTransport(spotify))) as http:
+        await http.get(url, extensions=cache.extensions(0.2))
+        assert await cache.lookup(url) == {"id": "x"}
+        await asyncio.sleep(0.3)
+        assert await cache.lookup(url) is None
