@@ -1,7 +1,10 @@
 """The main window: search, selection queue, live progress and the library, with menus and the status bar.
 
 It shows state and forwards intent to `AppServices`; all background work goes through `TaskRunner`.
-The progress view is fed only by the progress bus subscription started in `attach`.
+The progress view is fed only by the progress bus subscription started in `attach`. Artists are queued
+through `AppServices.enqueue` as `ImportRequest`s; those picked from search results carry Spotify's artist
+object, so importing them costs no Spotify request. While Spotify's daily quota pauses it
+(`AppServices.spotify_pause()`, checked with the periodic health refresh) the status bar says until when.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from artist_desktop import APP_NAME, __version__, queries
 from artist_desktop.config import Settings
+from artist_desktop.domain import ImportRequest, ServicePause, spotify_id_from_text
 from artist_desktop.ui.images import ThumbnailCache
+from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import LibraryPanel
+from artist_desktop.ui.pauses import PAUSED_COLOR, hourglass_pixmap
 from artist_desktop.ui.progress import ProgressModel, ProgressPanel
 from artist_desktop.ui.qt import (
     QAction,
@@ -37,7 +43,7 @@ from artist_desktop.ui.qt import (
 )
 from artist_desktop.ui.queue import QueuePanel
 from artist_desktop.ui.refresh_dialogs import install_metrics_actions
-from artist_desktop.ui.search import PAGE_SIZE, SearchOutcome, SearchPanel
+from artist_desktop.ui.search import PastedLinkError, PickedArtist, SearchOutcome, SearchPanel
 from artist_desktop.ui.settings_dialog import SettingsDialog, offer_first_run
 from artist_desktop.ui.tasks import TaskRunner
 
@@ -74,6 +80,8 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(on_error=self._background_failed)
         self.thumbnails = ThumbnailCache(self.tasks, parent=self)
         self.settings_dialog: SettingsDialog | None = None
+        self.import_ids_dialog: ImportIdsDialog | None = None
+        self._waiting_rows = 0
         self.first_run_box: QMessageBox | None = None
         self.setWindowTitle(APP_NAME + (" — demo data" if settings.demo else ""))
         self.resize(1200, 760)
@@ -132,6 +140,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.search_panel.add_requested.connect(self.queue_panel.add)
+        self.search_panel.spotify_paused.connect(self._refresh_spotify_pause)
         self.queue_panel.process_requested.connect(self.process)
         self.progress_panel.retry_requested.connect(self.retry)
         self.progress_panel.cancel_requested.connect(self.cancel)
@@ -169,6 +178,10 @@ class MainWindow(QMainWindow):
         import_menu = bar.addMenu("&Import")
         self.find_action = self._action("&Find artists", "Ctrl+F", self.focus_search, "find_action")
         import_menu.addAction(self.find_action)
+        self.import_ids_action = self._action(
+            "Import &ids or links…", "Ctrl+I", self.open_import_ids, "import_ids_action"
+        )
+        import_menu.addAction(self.import_ids_action)
         import_menu.addAction(self.search_panel.add_action)
         import_menu.addAction(self.queue_panel.remove_action)
         import_menu.addAction(self.queue_panel.process_action)
@@ -242,7 +255,21 @@ class MainWindow(QMainWindow):
         self.team_label = QLabel(self)
         self.team_label.setObjectName("team_label")
         self.team_label.setVisible(False)
+        self.spotify_pause_icon = QLabel(self)
+        self.spotify_pause_icon.setObjectName("spotify_pause_icon")
+        self.spotify_pause_icon.setPixmap(hourglass_pixmap(14, PAUSED_COLOR, self.devicePixelRatioF()))
+        self.spotify_pause_label = QLabel(self)
+        self.spotify_pause_label.setObjectName("spotify_pause_label")
+        self.spotify_pause_label.setStyleSheet(f"color: {PAUSED_COLOR.name()};")
+        self.spotify_pause_label.setToolTip(
+            "Spotify's daily quota for this app is used up. Queued artists that need Spotify wait and "
+            "continue by themselves; artists picked from search results keep importing."
+        )
+        for pause_widget in (self.spotify_pause_icon, self.spotify_pause_label):
+            pause_widget.setVisible(False)
         for widget in (
+            self.spotify_pause_icon,
+            self.spotify_pause_label,
             self.team_label,
             self.overall_label,
             self.overall_progress,
@@ -277,7 +304,7 @@ class MainWindow(QMainWindow):
         """Called once the services are up: follow progress, start the runner, show the library."""
         self.services = services
         self.thumbnails.set_fetcher(services.runner.deps.images.fetch)
-        self.search_panel.set_search(self._search)
+        self.search_panel.set_search(self._search, self._look_up_pasted)
         self.tasks.run(self._follow_progress(services.bus), name="progress-subscription")
         self.tasks.run(self._start_runner(services), self.progress_model.set_names, name="runner-start")
         self.refresh_library()
@@ -310,6 +337,8 @@ class MainWindow(QMainWindow):
         self._health_timer.stop()
         self.library_refresh_timer.stop()
         self.search_panel.set_search(None)
+        if self.import_ids_dialog is not None:
+            self.import_ids_dialog.reject()
         self.thumbnails.set_fetcher(None)
         self.progress_model.repaint_timer.stop()
         # Everything touching Qt objects happens before the await: the window may be gone after it.
@@ -349,10 +378,26 @@ class MainWindow(QMainWindow):
         return {job.spotify_id: job.name for job in waiting}
 
     async def _search(self, query: str, offset: int) -> SearchOutcome:
+        """One page at the app's page size: the Spotify client knows it (10 in Development Mode, where a
+        larger ``limit`` answers 400 "Invalid limit")."""
         services = self._require_services()
-        page = await services.clients.spotify.search_artists(query, PAGE_SIZE, offset)
+        page = await services.clients.spotify.search_artists(query, offset=offset)
         in_library = await queries.spotify_ids_in_library(services.database, [a.id for a in page.items])
-        return SearchOutcome(page, frozenset(in_library))
+        return SearchOutcome.of_page(page, frozenset(in_library))
+
+    async def _look_up_pasted(self, text: str) -> SearchOutcome:
+        """The one artist a pasted id, URI or link names; a short link is resolved by the services."""
+        services = self._require_services()
+        spotify_id = spotify_id_from_text(text)
+        if spotify_id is None:
+            requests, bad = await services.requests_from_text(text)
+            if not requests:
+                why = f" ({bad[0][1]})" if bad and bad[0][1] != text.strip() else ""
+                raise PastedLinkError(f"That link leads to no Spotify artist{why}.")
+            spotify_id = requests[0].spotify_id
+        artist = await services.clients.spotify.get_artist(spotify_id)
+        in_library = await queries.spotify_ids_in_library(services.database, [artist.id])
+        return SearchOutcome.of_artist(artist, frozenset(in_library))
 
     def _require_services(self) -> AppServices:
         if self.services is None:
@@ -366,17 +411,47 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()  # only our own message: others (a taken port) stay
 
     # -- intents ------------------------------------------------------------------------------
-    def process(self, items: list[tuple[str, str]]) -> None:
+    def process(self, items: list[PickedArtist]) -> None:
+        """Queue the selection; artists picked from search results carry their Spotify object (no request)."""
         if self.services is None:
             self.queue_panel.show_hint("Still starting up: try again in a moment.")
             return
-        self.progress_model.set_names(dict(items))
         self.tasks.run(
-            self.services.runner.enqueue(items),
+            self.enqueue([PickedArtist.of(item).to_request() for item in items]),
             lambda _ids: self.queue_panel.model.clear(),
             lambda error: self.queue_panel.show_hint(f"Could not start the batch: {error}"),
             name="enqueue",
         )
+
+    async def enqueue(self, requests: Sequence[ImportRequest]) -> list[str]:
+        """Hand artists to the job ledger (`AppServices.enqueue`); their names label the progress rows."""
+        services = self._require_services()
+        self.progress_model.set_names({r.spotify_id: r.name for r in requests if r.name})
+        return await services.enqueue(requests)
+
+    async def _requests_from_text(self, text: str) -> tuple[list[ImportRequest], list[tuple[int, str]]]:
+        return await self._require_services().requests_from_text(text)
+
+    def open_import_ids(self) -> ImportIdsDialog:
+        """Import → "Import ids or links…" (Ctrl+I): paste or open a list of artists and queue the good ones."""
+        if self.import_ids_dialog is None:
+            dialog = ImportIdsDialog(self._requests_from_text, self.enqueue, self.tasks, self)
+            dialog.queued.connect(self._ids_queued)
+            dialog.finished.connect(self._import_ids_closed)
+            self.import_ids_dialog = dialog
+        self.tabs.setCurrentIndex(0)
+        self.import_ids_dialog.open()
+        self.import_ids_dialog.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return self.import_ids_dialog
+
+    def _ids_queued(self, spotify_ids: list[str]) -> None:
+        count = len(spotify_ids)
+        self.statusBar().showMessage(f"Queued {count} artist{'s' if count != 1 else ''}", 8000)
+
+    def _import_ids_closed(self, _result: int) -> None:
+        dialog, self.import_ids_dialog = self.import_ids_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
 
     def retry(self, spotify_ids: list[str]) -> None:
         runner = self._require_services().runner
@@ -457,12 +532,29 @@ class MainWindow(QMainWindow):
         text = f"{finished}/{total} done" + (f", {failed} failed" if failed else "")
         self.overall_label.setText(text)
         self.overall_progress.setToolTip(text)
+        waiting = self.progress_model.waiting()
+        if waiting != self._waiting_rows:  # rows started or stopped waiting: say why without the 5 s delay
+            self._waiting_rows = waiting
+            self._refresh_spotify_pause()
 
     # -- status -------------------------------------------------------------------------------
     def _refresh_health(self) -> None:
-        if self.services is None or self.tasks.running("health"):
+        if self.services is None:
             return
-        self.tasks.run(self.services.health(), self.show_health, name="health")
+        self._refresh_spotify_pause()
+        if not self.tasks.running("health"):
+            self.tasks.run(self.services.health(), self.show_health, name="health")
+
+    def _refresh_spotify_pause(self) -> None:
+        if self.services is not None and not self.tasks.running("spotify-pause"):
+            self.tasks.run(self.services.spotify_pause(), self.show_spotify_pause, name="spotify-pause")
+
+    def show_spotify_pause(self, pause: ServicePause | None) -> None:
+        """ "Spotify paused until 14:20" in the status bar while the quota pauses Spotify; gone after."""
+        active = pause is not None and pause.is_active()
+        for pause_widget in (self.spotify_pause_icon, self.spotify_pause_label):
+            pause_widget.setVisible(active)
+        self.spotify_pause_label.setText(f"Spotify paused until {pause.local_time()}" if pause and active else "")
 
     def show_health(self, health: Health) -> None:
         self.redis_label.setText(f"Redis: {'connected' if health.redis_ok else 'unreachable'} ({health.redis_where})")

@@ -1,7 +1,8 @@
 """The selection queue: artists picked for the next batch, added by double-click, Enter, button or drag.
 
-Duplicates are refused with a visible hint; "Process all" hands the list to the job ledger (the
-runner's `enqueue`), which is what survives a restart.
+Duplicates are refused with a visible hint; "Process all" hands the list to the job ledger
+(`AppServices.enqueue`), which is what survives a restart. Each artist picked from search results keeps
+Spotify's artist object, so importing it costs no Spotify request (a Development Mode app has a daily quota).
 """
 
 from __future__ import annotations
@@ -28,32 +29,34 @@ from artist_desktop.ui.qt import (
     QWidget,
     Signal,
 )
-from artist_desktop.ui.search import ARTIST_MIME, decode_artists
+from artist_desktop.ui.search import ARTIST_MIME, PickedArtist, decode_artists
 
 HINT_MS = 4000
 
 
 class SelectionQueueModel(QAbstractListModel):
-    """(spotify id, name) pairs in selection order, each at most once; accepts drops from the results."""
+    """Picked artists in selection order, each at most once; accepts drops from the results."""
 
     duplicates_refused = Signal(list)  # names already in the queue
     count_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._items: list[tuple[str, str]] = []
+        self._items: list[PickedArtist] = []
 
-    def add(self, items: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Append the artists not yet queued; returns those added (refused ones are announced)."""
-        known = {spotify_id for spotify_id, _ in self._items}
-        fresh: list[tuple[str, str]] = []
+    def add(self, items: Sequence[PickedArtist | tuple[str, str]]) -> list[PickedArtist]:
+        """Append the artists not yet queued; returns those added (refused ones are announced).
+        Accepts `PickedArtist` (with Spotify's artist object when picked from results) or (id, name)."""
+        known = {item.spotify_id for item in self._items}
+        fresh: list[PickedArtist] = []
         refused: list[str] = []
-        for spotify_id, name in items:
-            if spotify_id in known:
-                refused.append(name)
+        for item in items:
+            picked = PickedArtist.of(item)
+            if picked.spotify_id in known:
+                refused.append(picked.name)
             else:
-                known.add(spotify_id)
-                fresh.append((spotify_id, name))
+                known.add(picked.spotify_id)
+                fresh.append(picked)
         if fresh:
             first = len(self._items)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
@@ -79,6 +82,11 @@ class SelectionQueueModel(QAbstractListModel):
         self.count_changed.emit(0)
 
     def items(self) -> list[tuple[str, str]]:
+        """(spotify id, name) in selection order."""
+        return [(item.spotify_id, item.name) for item in self._items]
+
+    def picked(self) -> list[PickedArtist]:
+        """The queued artists with their Spotify objects, in selection order."""
         return list(self._items)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -87,7 +95,8 @@ class SelectionQueueModel(QAbstractListModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
-        spotify_id, name = self._items[index.row()]
+        item = self._items[index.row()]
+        spotify_id, name = item.spotify_id, item.name
         if role == Qt.ItemDataRole.DisplayRole:
             return name
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -120,7 +129,7 @@ class SelectionQueueModel(QAbstractListModel):
 class QueuePanel(QWidget):
     """The queue list, its count, hints, and the Process all / Remove actions."""
 
-    process_requested = Signal(list)  # [(spotify_id, name), ...]
+    process_requested = Signal(list)  # [PickedArtist, ...]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,7 +193,7 @@ class QueuePanel(QWidget):
         self.model.duplicates_refused.connect(self._show_duplicates)
         self._show_count(0)
 
-    def add(self, items: Sequence[tuple[str, str]]) -> None:
+    def add(self, items: Sequence[PickedArtist | tuple[str, str]]) -> None:
         added = self.model.add(items)
         if added and not self.hint_timer.isActive():
             self.hint.setVisible(False)
@@ -193,7 +202,7 @@ class QueuePanel(QWidget):
         self.model.remove_rows([index.row() for index in self.view.selectionModel().selectedRows()])
 
     def process_all(self) -> None:
-        items = self.model.items()
+        items = self.model.picked()
         if not items:
             self.show_hint("The selection is empty: add artists from the search results first.")
             return

@@ -1,23 +1,30 @@
 """The search panel: search-as-you-type on Spotify (debounced, stale requests cancelled), results with
-thumbnails, followers, genres and an "In library" badge, "Load more" paging and inline messages."""
+thumbnails, genres, followers when Spotify gives them and an "In library" badge, "Load more" paging by the
+app's page size, inline messages, and pasted artist links shown as that one artist."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from artist_desktop.domain import ImportRequest, is_spotify_short_link, spotify_id_from_text
 from artist_desktop.services import (
     AuthenticationError,
     MissingCredentialsError,
+    NotFoundError,
     RateLimitedError,
     ServiceError,
     ServiceUnavailableError,
     SpotifyArtist,
     SpotifySearchPage,
 )
+from artist_desktop.services.errors import LONG_WAIT, PremiumRequiredError, QuotaExceededError
 from artist_desktop.ui.images import ThumbnailCache
+from artist_desktop.ui.pauses import PAUSED_COLOR, resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractListModel,
@@ -51,12 +58,38 @@ from artist_desktop.ui.qt import (
 )
 from artist_desktop.ui.tasks import TaskRunner
 
-#: Drag and drop between the results and the queue: JSON [[spotify_id, name], ...].
+log = logging.getLogger(__name__)
+
+#: Drag and drop between the results and the queue: JSON ``[{"id", "name", "artist": SpotifyArtist.to_dict()
+#: | null}, ...]`` (the artist object travels so that importing it needs no Spotify request).
 ARTIST_MIME = "application/x-artist-desktop-artists"
 DEBOUNCE_MS = 300
-PAGE_SIZE = 20
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOR = QColor("#d32f2f")
+
+
+@dataclass(frozen=True, slots=True)
+class PickedArtist:
+    """An artist picked for the queue: id, display name and, when it came from search results, Spotify's
+    artist object as the search answered it (its import then costs no Spotify request)."""
+
+    spotify_id: str
+    name: str
+    artist: SpotifyArtist | None = None
+
+    @classmethod
+    def of(cls, item: PickedArtist | SpotifyArtist | tuple[str, str]) -> PickedArtist:
+        """Accepts a picked artist, a search result's artist, or a (spotify id, name) pair."""
+        if isinstance(item, PickedArtist):
+            return item
+        if isinstance(item, SpotifyArtist):
+            return cls(item.id, item.name, item)
+        spotify_id, name = item
+        return cls(str(spotify_id), str(name))
+
+    def to_request(self) -> ImportRequest:
+        """What `AppServices.enqueue` takes; carries ``SpotifyArtist.to_dict()`` when the artist is known."""
+        return ImportRequest(self.spotify_id, self.name, self.artist.to_dict() if self.artist is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,29 +100,72 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True)
 class SearchOutcome:
-    """One page of results and which of them are already imported."""
+    """One page of results (null items already skipped by the client), which of them are already imported,
+    the offset of the next page (None: no more), and whether it answers a pasted link."""
 
-    page: SpotifySearchPage
+    items: tuple[SpotifyArtist, ...]
+    total: int
+    next_offset: int | None
     in_library: frozenset[str]
+    pasted: bool = False
+
+    @classmethod
+    def of_page(cls, page: SpotifySearchPage, in_library: frozenset[str]) -> SearchOutcome:
+        return cls(page.items, page.total, page.next_offset, in_library)
+
+    @classmethod
+    def of_artist(cls, artist: SpotifyArtist, in_library: frozenset[str]) -> SearchOutcome:
+        return cls((artist,), 1, None, in_library, pasted=True)
 
 
+#: ``search(query, offset)``: one page at the app's page size (Spotify's, 10 in Development Mode).
 SearchFunction = Callable[[str, int], Coroutine[Any, Any, SearchOutcome]]
+#: ``look_up(pasted_text)``: the one artist a pasted id, ``spotify:artist:`` URI or (short) link names.
+LookupFunction = Callable[[str], Coroutine[Any, Any, SearchOutcome]]
 
 
-def encode_artists(items: Sequence[tuple[str, str]]) -> QMimeData:
+class PastedLinkError(Exception):
+    """A pasted link that names no Spotify artist (a short link that resolves to something else, or nowhere)."""
+
+
+def is_artist_link(text: str) -> bool:
+    """Whether the search box holds a Spotify artist id, URI or link (short links too) rather than a query."""
+    return spotify_id_from_text(text) is not None or is_spotify_short_link(text)
+
+
+def encode_artists(items: Sequence[PickedArtist | tuple[str, str]]) -> QMimeData:
+    picked = [PickedArtist.of(item) for item in items]
+    rows = [
+        {"id": p.spotify_id, "name": p.name, "artist": p.artist.to_dict() if p.artist is not None else None}
+        for p in picked
+    ]
     mime = QMimeData()
-    mime.setData(ARTIST_MIME, json.dumps([list(item) for item in items]).encode())
-    mime.setText("\n".join(name for _, name in items))
+    mime.setData(ARTIST_MIME, json.dumps(rows).encode())
+    mime.setText("\n".join(p.name for p in picked))
     return mime
 
 
-def decode_artists(mime: QMimeData) -> list[tuple[str, str]]:
+def decode_artists(mime: QMimeData) -> list[PickedArtist]:
+    """The artists a drag carries (an entry whose artist object cannot be read keeps its id and name)."""
     if not mime.hasFormat(ARTIST_MIME):
         return []
     try:
-        return [(str(i), str(n)) for i, n in json.loads(bytes(mime.data(ARTIST_MIME).data()).decode())]
-    except (ValueError, TypeError):
+        rows = json.loads(bytes(mime.data(ARTIST_MIME).data()).decode())
+    except ValueError:
         return []
+    picked: list[PickedArtist] = []
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("id"):
+            artist = None
+            if isinstance(row.get("artist"), dict):
+                try:
+                    artist = SpotifyArtist.from_dict(row["artist"])
+                except (ServiceError, KeyError, TypeError, ValueError):
+                    log.warning("dropped artist %s without its Spotify object", row["id"])
+            picked.append(PickedArtist(str(row["id"]), str(row.get("name") or ""), artist))
+        elif isinstance(row, list | tuple) and len(row) == 2:
+            picked.append(PickedArtist(str(row[0]), str(row[1])))
+    return picked
 
 
 def human_count(value: int | None) -> str:
@@ -102,17 +178,37 @@ def human_count(value: int | None) -> str:
     return str(value)
 
 
-def search_error_message(error: BaseException) -> str:
+def pause_end(error: BaseException, now: datetime | None = None) -> datetime | None:
+    """When Spotify answers again after a pause too long to wait in place (its daily quota, or any
+    Retry-After over `LONG_WAIT` s), as UTC; None for every other error."""
+    if isinstance(error, QuotaExceededError):
+        return error.resume_at
+    if isinstance(error, RateLimitedError) and error.retry_after is not None and error.retry_after > LONG_WAIT:
+        return (now or datetime.now(UTC)) + timedelta(seconds=error.retry_after)
+    return None
+
+
+def search_error_message(error: BaseException, now: datetime | None = None) -> str:
     """The inline message for a failed search, saying what the user can do."""
     if isinstance(error, MissingCredentialsError):
         return "No Spotify credentials yet: enter them in Settings (Ctrl+,) or start with --demo."
+    if isinstance(error, PremiumRequiredError):
+        return (
+            "Spotify requires the account that owns this Spotify app to have Premium (its rule for apps in "
+            "Development Mode since February 2026). Subscribe that account to Premium and search again; it can "
+            "take a few hours to apply. The client id and secret are fine."
+        )
     if isinstance(error, AuthenticationError):
         return f"Spotify rejected the credentials ({error}): check them in Settings (Ctrl+,)."
+    if (resume_at := pause_end(error, now)) is not None:
+        return f"Spotify's daily quota is used up: search is available again at {resume_time_text(resume_at, now)}"
     if isinstance(error, RateLimitedError):
         wait = f"in {error.retry_after:.0f} s" if error.retry_after else "in a moment"
         return f"Spotify's rate limit was reached: try again {wait}."
     if isinstance(error, ServiceUnavailableError):
         return f"Spotify cannot be reached (is the network down?): {error}"
+    if isinstance(error, PastedLinkError | NotFoundError):
+        return str(error)
     if isinstance(error, ServiceError):
         return f"Search failed: {error}"
     return f"Search failed unexpectedly: {error}"
@@ -176,10 +272,14 @@ class SearchResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnails.pixmap(artist.image_url)
         if role == Qt.ItemDataRole.ToolTipRole:
-            followers = f"{artist.followers:,} followers" if artist.followers is not None else "followers unknown"
-            genres = ", ".join(artist.genres) or "no genres listed"
-            badge = "\nAlready in the library" if result.in_library else ""
-            return f"{artist.name}\n{followers}\n{genres}{badge}"
+            lines = [artist.name]
+            if artist.followers is not None:  # Development Mode apps get no followers: say nothing then
+                lines.append(f"{artist.followers:,} followers")
+            if artist.genres:
+                lines.append(", ".join(artist.genres))
+            if result.in_library:
+                lines.append("Already in the library")
+            return "\n".join(lines)
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -191,14 +291,17 @@ class SearchResultsModel(QAbstractListModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         rows = sorted({index.row() for index in indexes if index.isValid()})
-        return encode_artists([(self._results[r].artist.id, self._results[r].artist.name) for r in rows])
+        return encode_artists([PickedArtist.of(self._results[r].artist) for r in rows])
 
     def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
 
 
 class SearchResultDelegate(QStyledItemDelegate):
-    """Thumbnail, name, followers and genres, and an "In library" badge."""
+    """Thumbnail, name, genres (and followers when Spotify gives them), and an "In library" badge.
+
+    Development Mode apps get artists without followers or popularity: the second line then shows only
+    the genres, and with none either the name alone is centred; never a placeholder like "– followers"."""
 
     HEIGHT = 60
     THUMB = 44
@@ -256,49 +359,68 @@ class SearchResultDelegate(QStyledItemDelegate):
             badge_width += 16
         width = max(40, rect.right() - left - badge_width - 4)
         half = rect.height() // 2
+        info = result_info(artist)
         bold = QFont(option.font)
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(text_color)
-        name_rect = QRect(left, rect.top() + 4, width, half - 4)
+        if info:
+            name_rect = QRect(left, rect.top() + 4, width, half - 4)
+            name_align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+        else:
+            name_rect = QRect(left, rect.top(), width, rect.height())
+            name_align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         painter.drawText(
-            name_rect,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-            painter.fontMetrics().elidedText(artist.name, Qt.TextElideMode.ElideRight, width),
+            name_rect, name_align, painter.fontMetrics().elidedText(artist.name, Qt.TextElideMode.ElideRight, width)
         )
-        painter.setFont(option.font)
-        painter.setPen(muted)
-        parts = [f"{human_count(artist.followers)} followers"] if artist.followers is not None else []
-        if artist.genres:
-            parts.append(", ".join(artist.genres[:3]))
-        info_rect = QRect(left, rect.top() + half + 2, width, half - 6)
-        painter.drawText(
-            info_rect,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-            painter.fontMetrics().elidedText(" · ".join(parts), Qt.TextElideMode.ElideRight, width),
-        )
+        if info:
+            painter.setFont(option.font)
+            painter.setPen(muted)
+            info_rect = QRect(left, rect.top() + half + 2, width, half - 6)
+            painter.drawText(
+                info_rect,
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                painter.fontMetrics().elidedText(info, Qt.TextElideMode.ElideRight, width),
+            )
         painter.restore()
 
 
-class SearchPanel(QWidget):
-    """Search field, results and paging; `add_requested` carries the artists the user picked."""
+def result_info(artist: SpotifyArtist) -> str:
+    """A result's second line: followers only when Spotify gave them, then up to three genres ("" if neither)."""
+    parts = [f"{human_count(artist.followers)} followers"] if artist.followers is not None else []
+    if artist.genres:
+        parts.append(", ".join(artist.genres[:3]))
+    return " · ".join(parts)
 
-    add_requested = Signal(list)  # [(spotify_id, name), ...]
+
+class SearchPanel(QWidget):
+    """Search field, results and paging; `add_requested` carries the artists the user picked.
+
+    A pasted artist id, ``spotify:artist:`` URI or link (short links too) shows that one artist through
+    the look-up function instead of searching for the text. "Load more" asks for the next page at the
+    app's page size (10 for a Development Mode app). A search stopped by Spotify's daily quota says when
+    it is available again, in the calm pause colour, and emits `spotify_paused`.
+    """
+
+    add_requested = Signal(list)  # [PickedArtist, ...]
+    spotify_paused = Signal()  # a search met a long Spotify pause (its daily quota)
 
     def __init__(self, tasks: TaskRunner, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._search: SearchFunction | None = None
+        self._look_up: LookupFunction | None = None
         self._query = ""
         self._next_offset: int | None = None
+        self._pasted: str | None = None  # the pasted link whose artist is shown (Enter then adds it)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.field = QLineEdit(self)
         self.field.setObjectName("search_field")
-        self.field.setPlaceholderText("Search Spotify artists…  (Ctrl+F)")
+        self.field.setPlaceholderText("Search Spotify artists, or paste an artist link…  (Ctrl+F)")
         self.field.setClearButtonEnabled(True)
         self.field.textChanged.connect(self._text_changed)
-        self.field.returnPressed.connect(self.search_now)
+        self.field.returnPressed.connect(self._return_pressed)
         layout.addWidget(self.field)
         self.message = QLabel(self)
         self.message.setObjectName("search_message")
@@ -342,16 +464,25 @@ class SearchPanel(QWidget):
         self.debounce_timer.setInterval(DEBOUNCE_MS)
         self.debounce_timer.timeout.connect(self.search_now)
 
-    def set_search(self, search: SearchFunction | None) -> None:
-        """The search the services offer (None while they are not running)."""
+    def set_search(self, search: SearchFunction | None, look_up: LookupFunction | None = None) -> None:
+        """The search and the pasted-link look-up the services offer (None while they are not running)."""
         self._search = search
+        self._look_up = look_up
 
     # -- searching ------------------------------------------------------------------------------
     def _text_changed(self, _text: str) -> None:
         self.debounce_timer.start()
 
+    def _return_pressed(self) -> None:
+        """Enter searches now; with a pasted link's artist shown, it adds that artist to the queue."""
+        if self._pasted is not None and self._pasted == self.field.text().strip() and self.model.rowCount() == 1:
+            self.add_requested.emit([PickedArtist.of(self.model.result(0).artist)])
+        else:
+            self.search_now()
+
     def search_now(self) -> None:
         self.debounce_timer.stop()
+        self._pasted = None
         query = self.field.text().strip()
         if not query:
             self._tasks.run(_nothing(), name="search", replace=True)  # cancels a stale search
@@ -364,11 +495,16 @@ class SearchPanel(QWidget):
             self._show_message("Still starting up: try again in a moment.")
             return
         self._query = query
-        self._show_message("Searching…", muted=True)
+        if is_artist_link(query) and self._look_up is not None:
+            self._show_message("Looking up the pasted artist…", muted=True)
+            work = self._look_up(query)
+        else:
+            self._show_message("Searching…", muted=True)
+            work = self._search(query, 0)
         self._tasks.run(
-            self._search(query, 0),
+            work,
             lambda outcome: self._show_page(query, outcome, fresh=True),
-            self._search_failed,
+            lambda error: self._search_failed(error, fresh=True),
             name="search",
             replace=True,
         )
@@ -381,38 +517,53 @@ class SearchPanel(QWidget):
         self._tasks.run(
             self._search(query, self._next_offset),
             lambda outcome: self._show_page(query, outcome, fresh=False),
-            self._search_failed,
+            lambda error: self._search_failed(error, fresh=False),
             name="search",
             replace=True,
         )
 
     def _show_page(self, query: str, outcome: SearchOutcome, *, fresh: bool) -> None:
-        results = [SearchResult(artist, artist.id in outcome.in_library) for artist in outcome.page.items]
+        results = [SearchResult(artist, artist.id in outcome.in_library) for artist in outcome.items]
         if fresh:
             self.model.set_results(results)
             if results:
                 self.view.setCurrentIndex(self.model.index(0))
         else:
             self.model.append(results)
-        self._next_offset = outcome.page.next_offset
+        self._next_offset = outcome.next_offset
+        self._pasted = query if outcome.pasted else None
         self.load_more_button.setEnabled(True)
-        self.load_more_button.setVisible(outcome.page.has_more)
-        if not self.model.rowCount():
+        self.load_more_button.setVisible(outcome.next_offset is not None)
+        if outcome.pasted:
+            self._show_message("The artist of the pasted link: press Enter to add it to the queue.", muted=True)
+        elif not self.model.rowCount():
             self._show_message(f"No artists match “{query}”.")
         else:
             shown = self.model.rowCount()
-            self._show_message(f"{shown} of {outcome.page.total:,} artists", muted=True)
+            self._show_message(f"{shown} of {outcome.total:,} artists", muted=True)
 
-    def _search_failed(self, error: BaseException) -> None:
+    def _search_failed(self, error: BaseException, *, fresh: bool) -> None:
+        """A new search or look-up that failed clears the older results (they answer another query);
+        a failed "Load more" keeps the pages already shown."""
+        if fresh:
+            self.model.set_results([])
+            self._next_offset = None
+            self.load_more_button.setVisible(False)
         self.load_more_button.setEnabled(True)
-        self._show_message(search_error_message(error), error=True)
+        paused = pause_end(error) is not None
+        self._show_message(search_error_message(error), error=not paused, paused=paused)
+        if paused:
+            self.spotify_paused.emit()
 
-    def _show_message(self, text: str, *, error: bool = False, muted: bool = False) -> None:
+    def _show_message(self, text: str, *, error: bool = False, muted: bool = False, paused: bool = False) -> None:
         self.message.setText(text)
         self.message.setVisible(bool(text))
         self.message.setProperty("error", error)
+        self.message.setProperty("paused", paused)
         if error:
             self.message.setStyleSheet(f"color: {ERROR_COLOR.name()};")
+        elif paused:
+            self.message.setStyleSheet(f"color: {PAUSED_COLOR.name()};")
         elif muted:
             self.message.setStyleSheet("")
             self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -421,9 +572,9 @@ class SearchPanel(QWidget):
             self.message.setForegroundRole(QPalette.ColorRole.WindowText)
 
     # -- picking --------------------------------------------------------------------------------
-    def selected_artists(self) -> list[tuple[str, str]]:
+    def selected_artists(self) -> list[PickedArtist]:
         rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
-        return [(self.model.result(r).artist.id, self.model.result(r).artist.name) for r in rows]
+        return [PickedArtist.of(self.model.result(r).artist) for r in rows]
 
     def add_selected(self) -> None:
         picked = self.selected_artists()

@@ -1,5 +1,8 @@
 """The settings dialog (Ctrl+,) with inline validation and a "Test connection" button per service,
-and the first-run prompt offering credentials or demo mode."""
+and the first-run prompt offering credentials or demo mode.
+
+Spotify's test shows `connection_checks.check_spotify`'s report as it comes, one fact per line: the app's
+mode (Development or Extended), whether its owner has Premium, the quota state, and removed endpoints."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from artist_desktop.ui.qt import (
     QProcess,
     QPushButton,
     QSpinBox,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -110,9 +114,11 @@ class SettingsDialog(QDialog):
         result = QLabel(row)
         result.setObjectName(f"test_{name}_result")
         result.setWordWrap(True)
+        result.setTextFormat(Qt.TextFormat.PlainText)
+        result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.results[name] = result
         button.clicked.connect(lambda: self.test(name, check))
-        layout.addWidget(button)
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(result, 1)
         return row
 
@@ -162,8 +168,11 @@ class SettingsDialog(QDialog):
         )
 
     def _show_result(self, label: QLabel, text: str, *, ok: bool) -> None:
-        label.setText(("✓ " if ok else "✕ ") + text)
-        label.setStyleSheet(f"color: {(SUCCESS_COLOR if ok else ERROR_COLOR).name()};")
+        """One line in green (or red); a report of several lines (Spotify's) in the text colour, since
+        it may say "quota used up" or "Premium missing" while the connection itself works."""
+        label.setText(("✓ " if ok else "✕ ") + text.strip())
+        several = "\n" in text.strip()
+        label.setStyleSheet("" if ok and several else f"color: {(SUCCESS_COLOR if ok else ERROR_COLOR).name()};")
 
     def save(self) -> None:
         if self.validated() is None:

@@ -39,7 +39,7 @@ def test_search_queue_import_fail_retry_and_badge(qtbot: Any, desktop: Any) -> N
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(search.field.hasFocus, timeout=2000)
     qtbot.keyClicks(search.field, "a")
-    qtbot.waitUntil(lambda: search.model.rowCount() >= 4, timeout=5000)
+    qtbot.waitUntil(lambda: search.model.rowCount() >= 5, timeout=5000)
     assert search.load_more_button.isVisible()
     assert not any(search.model.result(n).in_library for n in range(search.model.rowCount()))
 
@@ -63,28 +63,38 @@ def test_search_queue_import_fail_retry_and_badge(qtbot: Any, desktop: Any) -> N
     qtbot.keyClick(queue.view, Qt.Key.Key_Delete)
     assert queue.model.rowCount() == 3
 
+    # Picked from the results, they import without asking Spotify again.
     ids = [spotify_id for spotify_id, _ in queue.model.items()]
-    failing = ids[1]
-    double.inject("spotify", failing, Fault.http(404), times=None)
+    spotify_before = double.request_count("spotify")
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     model = window.progress_model
 
-    def final(spotify_id: str) -> bool:
+    def complete(spotify_id: str) -> bool:
         row = model.find_row(spotify_id)
-        return row is not None and row.is_final
+        return row is not None and row.is_complete
 
-    qtbot.waitUntil(lambda: all(final(i) for i in ids), timeout=20000)
+    qtbot.waitUntil(lambda: all(complete(i) for i in ids), timeout=20000)
     assert queue.model.rowCount() == 0  # handed to the job ledger
-    for spotify_id in (ids[0], ids[2]):
-        row = model.find_row(spotify_id)
-        assert row is not None and row.update.stage is Stage.COMPLETE and row.update.progress == 100
+    assert double.request_count("spotify") == spotify_before
+    assert all(model.find_row(i).update.progress == 100 for i in ids)
+    qtbot.waitUntil(lambda: window.overall_label.text() == "3/3 done", timeout=2000)
+
+    # A pasted id must be fetched from Spotify, which does not know it right now: a red row.
+    failing = search.model.result(3).artist.id
+    double.inject("spotify", failing, Fault.http(404), times=None)
+    qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.import_ids_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.text, f"spotify:artist:{failing}")
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=5000)
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: (row := model.find_row(failing)) is not None and row.is_error, timeout=20000)
     failed = model.find_row(failing)
-    assert failed is not None and failed.is_error
+    assert failed is not None
     assert "Spotify" in failed.reason and failed.failed_stage is Stage.METADATA
-    assert failed.title == search.model.result(1).artist.name
     assert _has_colour(window.progress_panel.view, ERROR_COLOR)
     assert _has_colour(window.progress_panel.view, SUCCESS_COLOR)
-    qtbot.waitUntil(lambda: window.overall_label.text() == "3/3 done, 1 failed", timeout=2000)
+    qtbot.waitUntil(lambda: window.overall_label.text() == "4/4 done, 1 failed", timeout=2000)
 
     # Spotify knows the artist again: Retry (on the selected red row) makes it complete.
     double.clear_faults()
@@ -92,12 +102,12 @@ def test_search_queue_import_fail_retry_and_badge(qtbot: Any, desktop: Any) -> N
     _click_row(qtbot, window.progress_panel.view, position)
     qtbot.mouseClick(window.progress_panel.findChild(QWidget, "retry_selected_button"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: (row := model.find_row(failing)) is not None and row.is_complete, timeout=20000)
-    qtbot.waitUntil(lambda: window.overall_label.text() == "3/3 done", timeout=2000)
+    qtbot.waitUntil(lambda: window.overall_label.text() == "4/4 done", timeout=2000)
 
-    # The results now carry the "In library" badge, and the library tab lists the three.
-    qtbot.waitUntil(lambda: all(search.model.result(n).in_library for n in range(3)), timeout=5000)
-    assert not search.model.result(3).in_library
-    qtbot.waitUntil(lambda: window.library_panel.model.rowCount() == 3, timeout=5000)
+    # The results now carry the "In library" badge, and the library tab lists the four.
+    qtbot.waitUntil(lambda: all(search.model.result(n).in_library for n in range(4)), timeout=5000)
+    assert not search.model.result(4).in_library
+    qtbot.waitUntil(lambda: window.library_panel.model.rowCount() == 4, timeout=5000)
 
 
 def test_drag_from_results_drops_into_the_queue(qtbot: Any, desktop: Any) -> None:
