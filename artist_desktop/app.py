@@ -13,13 +13,14 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from artist_desktop.bus import EmbeddedRedis, ProgressBus, WorkerRegistry, connect_redis
 from artist_desktop.config import Settings, with_overrides
+from artist_desktop.domain import ImportRequest, ServicePause, utcnow
 from artist_desktop.store import Database, open_database
 
 if TYPE_CHECKING:
@@ -120,10 +121,9 @@ class AppServices:
             self._workers = WorkerRegistry(self._redis, settings.redis_prefix)
             self._database = await open_database(settings.effective_database_url)
             stack.push_async_callback(self._database.dispose)
-            from artist_desktop.services import build_clients
-
-            self._clients = self._given_clients or build_clients(settings)
+            self._clients = self._given_clients or await self._build_clients(settings)
             stack.push_async_callback(self._clients.aclose)
+            await self._hold_back_paused_services(self._clients)
             from artist_desktop.pipeline.media_cache import MediaCache
             from artist_desktop.pipeline.runner import BatchRunner
             from artist_desktop.services.images import ImageClient
@@ -145,6 +145,38 @@ class AppServices:
             if self._with_sse:
                 await self._start_sse(stack)
             self._stack = stack.pop_all()
+
+    async def _build_clients(self, settings: Settings) -> ServiceClients:
+        """The API clients, with the disk cache and what earlier runs learnt about the Spotify app."""
+        from artist_desktop.domain import SpotifyCapabilities
+        from artist_desktop.services import build_clients, http_cache_dir
+        from artist_desktop.store import service_state
+
+        database = self.database
+        account = f"spotify:{settings.spotify_client_id}"
+        async with database.session() as session:
+            stored = await service_state.load_capabilities(session, account)
+
+        async def remember(capabilities: SpotifyCapabilities) -> None:
+            async with database.session() as session, session.begin():
+                await service_state.save_capabilities(session, account, capabilities.to_dict())
+
+        return build_clients(
+            settings,
+            cache_dir=http_cache_dir(settings),
+            spotify_capabilities=SpotifyCapabilities.from_dict(stored) if stored else None,
+            on_spotify_capabilities_changed=remember,
+        )
+
+    async def _hold_back_paused_services(self, clients: ServiceClients) -> None:
+        """A Spotify pause recorded by an earlier run or another process holds this one's client back too."""
+        from artist_desktop.pipeline.stages import SPOTIFY
+        from artist_desktop.store import service_state
+
+        async with self.database.session() as session:
+            pause = await service_state.active_pause(session, SPOTIFY)
+        if pause is not None:
+            clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds())
 
     @property
     def sse(self) -> SseServer | None:
@@ -183,6 +215,38 @@ class AppServices:
                 log.exception("shutting down failed")
         self._clients = self._database = self._redis = self._embedded = self._bus = self._runner = None
         self._sse = None
+
+    # -- use-cases the window and the commands share ------------------------------------------------
+
+    async def enqueue(self, requests: Sequence[ImportRequest]) -> list[str]:
+        """Queue artists for import (see :meth:`BatchRunner.enqueue`); returns the ids queued."""
+        return await self.runner.enqueue(requests)
+
+    async def requests_from_text(self, text: str) -> tuple[list[ImportRequest], list[tuple[int, str]]]:
+        """Artists named in pasted text or a .txt/.csv file: ids, artist links, URIs and short links.
+
+        Short links (``spotify.link``, ``open.spotify.com/s/``) are resolved by following their redirect once
+        (not an API request). Returns the requests in first-seen order and the lines that name no artist as
+        ``(line number, "text: reason")``.
+        """
+        from artist_desktop.domain import parse_artist_lines
+        from artist_desktop.services import ServiceError
+        from artist_desktop.services.spotify_links import resolve_short_link
+
+        parsed = parse_artist_lines(text)
+        ids = list(parsed.ids)
+        bad = [(number, f"{line}: not a Spotify artist id, link or URI") for number, line in parsed.bad]
+        numbers = {line.strip(): number for number, line in enumerate(text.splitlines(), start=1)}
+        for link in parsed.short_links:
+            try:
+                ids.append(await resolve_short_link(link))
+            except ServiceError as exc:
+                bad.append((numbers.get(link, 0), f"{link}: {exc}"))
+        return [ImportRequest(spotify_id) for spotify_id in dict.fromkeys(ids)], sorted(bad)
+
+    async def spotify_pause(self) -> ServicePause | None:
+        """Spotify's pause in force (its daily quota is used up), shared by every process; None when none."""
+        return await self.runner.current_spotify_pause()
 
     async def live_workers(self) -> list[str]:
         """Import workers that announced themselves within the job timeout (this one included)."""

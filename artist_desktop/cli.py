@@ -1,6 +1,7 @@
 """Command-line entry points: the window by default, headless commands for scripts and shared machines.
 
-Exit codes: 0 done, 1 failed, 2 usage (click's own), 3 nothing to do.
+Exit codes: 0 done, 1 failed, 2 usage (click's own), 3 nothing to do, 4 paused (a service's quota is used
+up; the time it resumes is printed).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging.handlers
 import os
 import sys
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -20,7 +22,7 @@ from artist_desktop import APP_NAME, __version__
 from artist_desktop.config import Settings, SettingsError, load_settings, log_dir, with_overrides
 
 T = TypeVar("T")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_TO_DO = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_TO_DO, EXIT_PAUSED = 0, 1, 2, 3, 4
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -78,25 +80,53 @@ def main(ctx: click.Context, demo: bool, verbose: bool) -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 50), help="Results per page.")
+@click.option(
+    "--limit",
+    default=None,
+    type=click.IntRange(1, 50),
+    help="Results per page (default: the most your Spotify app allows: 10 in Development Mode).",
+)
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
-def search(ctx: click.Context, query: str, limit: int, offset: int, as_json: bool) -> None:
-    """Search Spotify for artists matching QUERY."""
+def search(ctx: click.Context, query: str, limit: int | None, offset: int, as_json: bool) -> None:
+    """Search Spotify for artists matching QUERY (an artist link, URI or id shows that artist)."""
     from artist_desktop.app import demo_backend
-    from artist_desktop.services import ServiceError, build_clients
+    from artist_desktop.domain import spotify_id_from_text
+    from artist_desktop.services import (
+        PremiumRequiredError,
+        QuotaExceededError,
+        ServiceError,
+        build_clients,
+        http_cache_dir,
+    )
+    from artist_desktop.services.spotify import SpotifySearchPage
 
-    async def go() -> Any:
+    if not query.strip():
+        raise click.UsageError("the search query is empty")
+    linked_id = spotify_id_from_text(query)
+
+    async def go() -> SpotifySearchPage:
         async with demo_backend(_settings(ctx)) as settings:
-            clients = build_clients(settings)
+            clients = build_clients(settings, cache_dir=http_cache_dir(settings))
             try:
+                if linked_id is not None:
+                    artist = await clients.spotify.get_artist(linked_id)
+                    return SpotifySearchPage(items=(artist,), total=1, offset=0, limit=1, next_offset=None)
                 return await clients.spotify.search_artists(query, limit=limit, offset=offset)
             finally:
                 await clients.aclose()
 
     try:
         page = _run(go())
+    except QuotaExceededError as exc:
+        click.echo(
+            f"Spotify's daily quota is used up: search is available again at {_local_time(exc.resume_at)}.", err=True
+        )
+        ctx.exit(EXIT_PAUSED)
+    except PremiumRequiredError as exc:
+        click.echo(f"Search failed: {exc}", err=True)
+        ctx.exit(EXIT_FAILED)
     except ServiceError as exc:
         click.echo(f"Search failed: {exc}", err=True)
         ctx.exit(EXIT_FAILED)
@@ -112,61 +142,129 @@ def search(ctx: click.Context, query: str, limit: int, offset: int, as_json: boo
             }
             for artist in page.items
         ]
-        click.echo(json.dumps({"total": page.total, "offset": page.offset, "items": rows}, indent=2))
+        body = {"total": page.total, "offset": page.offset, "next_offset": page.next_offset, "items": rows}
+        click.echo(json.dumps(body, indent=2))
         return
     if not page.items:
         click.echo(f"No artists match {query!r}.", err=True)
         ctx.exit(EXIT_NOTHING_TO_DO)
     for artist in page.items:
-        followers = f"{artist.followers:,}" if artist.followers is not None else "?"
-        genres = ", ".join(artist.genres) or "-"
-        click.echo(f"{artist.id}  {artist.name}  ({followers} followers; {genres})")
-    shown = page.offset + len(page.items)
-    if shown < page.total:
-        click.echo(f"{shown} of {page.total}; more with --offset {shown}", err=True)
+        facts = [f"{artist.followers:,} followers"] if artist.followers is not None else []
+        facts.append(", ".join(artist.genres) or "no genres")
+        click.echo(f"{artist.id}  {artist.name}  ({'; '.join(facts)})")
+    if page.next_offset is not None:
+        shown = page.offset + len(page.items)
+        click.echo(f"{shown} of {page.total}; more with --offset {page.next_offset}", err=True)
+
+
+def _local_time(when: datetime) -> str:
+    from artist_desktop.domain import ServicePause
+
+    return ServicePause("", when).local_time()
+
+
+def _import_requests(ctx: click.Context, values: list[str]) -> list[str]:
+    """Spotify ids from ids, artist links, URIs and short links (resolved); every bad value is named, exit 2."""
+    from artist_desktop.domain import parse_artist_lines
+    from artist_desktop.services import ServiceError
+    from artist_desktop.services.spotify_links import resolve_short_link
+
+    parsed = parse_artist_lines("\n".join(value.replace("\n", " ") for value in values))
+    bad = [text for _, text in parsed.bad]
+    resolved: list[str] = []
+    if parsed.short_links:
+
+        async def resolve_all() -> list[str | ServiceError]:
+            found: list[str | ServiceError] = []
+            for link in parsed.short_links:
+                try:
+                    found.append(await resolve_short_link(link))
+                except ServiceError as exc:
+                    found.append(exc)
+            return found
+
+        for link, outcome in zip(parsed.short_links, _run(resolve_all()), strict=True):
+            if isinstance(outcome, str):
+                resolved.append(outcome)
+            else:
+                click.echo(f"Cannot resolve {link}: {outcome}", err=True)
+                bad.append(link)
+    for value in bad:
+        click.echo(f"Not a Spotify artist id, link or URI: {value!r}", err=True)
+    if bad:
+        ctx.exit(EXIT_USAGE)
+    return list(dict.fromkeys([*parsed.ids, *resolved]))
 
 
 @main.command("import")
-@click.argument("spotify_ids", nargs=-1, required=True, metavar="SPOTIFY_ID...")
+@click.argument("artists", nargs=-1, metavar="ARTIST...")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.File("r", encoding="utf-8"),
+    help="Read artists from a .txt or .csv file, one per line ('-' reads stdin).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of each artist as JSON.")
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="When Spotify's quota pauses the import, exit 4 with the resume time instead of waiting.",
+)
 @click.pass_context
-def import_artists(ctx: click.Context, spotify_ids: tuple[str, ...], as_json: bool) -> None:
-    """Import artists by Spotify id, headless: live progress on stderr, the summary on stdout.
+def import_artists(
+    ctx: click.Context, artists: tuple[str, ...], files: tuple[Any, ...], as_json: bool, no_wait: bool
+) -> None:
+    """Import artists by Spotify id, artist link (open.spotify.com/artist/…, spotify.link/…) or URI,
+    headless: live progress on stderr, the summary on stdout.
 
-    Exit 0 when every artist completed, 1 when any failed, 2 for bad ids (nothing is started).
+    Exit 0 when every artist completed, 1 when any failed, 2 for bad ids (every one is named; nothing is
+    started), 4 with --no-wait when Spotify's quota holds artists back (they stay queued and resume with
+    the next run, the window or `serve`). Without --no-wait a quota pause is waited out.
     """
     from artist_desktop.app import AppServices
     from artist_desktop.console import LiveProgress
-    from artist_desktop.pipeline.runner import JobOutcome, invalid_spotify_ids
+    from artist_desktop.pipeline.runner import JobOutcome
 
-    ids = list(dict.fromkeys(spotify_ids))
-    bad = invalid_spotify_ids(ids)
-    if bad:
-        for value in bad:
-            click.echo(f"Not a Spotify artist id (22 letters and digits): {value!r}", err=True)
-        ctx.exit(EXIT_USAGE)
+    values = list(artists) + [line for handle in files for line in handle.read().splitlines()]
+    if not any(value.strip() for value in values):
+        raise click.UsageError("name at least one artist (an id, a link or a URI), or --file")
+    ids = _import_requests(ctx, values)
 
-    async def go() -> list[JobOutcome]:
+    async def go() -> tuple[list[JobOutcome], str | None]:
         async with AppServices(_settings(ctx)) as services:
             runner = services.runner
             resumed = await runner.resume_interrupted()
             if resumed:
                 click.echo(f"Resuming {resumed} interrupted import(s).", err=True)
+            pause = await runner.current_spotify_pause()
+            if pause is not None:
+                click.echo(f"{pause.sentence()}: imports that need Spotify wait until then.", err=True)
             async with LiveProgress(services.bus, ids):
                 await runner.enqueue([(spotify_id, spotify_id) for spotify_id in ids])
-                await runner.run_until_idle()
-            return await runner.outcomes(ids)
+                await runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=ids)
+            waiting = set(await runner.waiting_jobs()) & set(ids)
+            pause = await runner.current_spotify_pause()
+            held = pause.sentence() if waiting and pause is not None else None
+            return await runner.outcomes(ids), held
 
-    outcomes = _run(go())
-    failed = [outcome for outcome in outcomes if outcome.status.value != "complete"]
+    outcomes, held = _run(go())
+    failed = [outcome for outcome in outcomes if outcome.status.value not in ("complete", "queued")]
+    waiting = [outcome for outcome in outcomes if outcome.status.value == "queued"]
     if as_json:
         click.echo(json.dumps([outcome.to_json() for outcome in outcomes], indent=2))
     else:
         for outcome in outcomes:
             line = f"{outcome.spotify_id}  {outcome.name}  {outcome.status.value}"
             click.echo(line + (f"  ({outcome.stage.value}: {outcome.error})" if outcome.error else ""))
-        click.echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} imported.", err=True)
-    ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+        done = len(outcomes) - len(failed) - len(waiting)
+        click.echo(f"{done} of {len(outcomes)} imported.", err=True)
+    if failed:
+        ctx.exit(EXIT_FAILED)
+    if waiting:
+        click.echo(f"Paused: {held or 'Spotify is paused'}; {len(waiting)} artist(s) wait in the queue.", err=True)
+        ctx.exit(EXIT_PAUSED)
+    ctx.exit(EXIT_OK)
 
 
 @main.command("refresh-deezer")

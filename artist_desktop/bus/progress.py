@@ -27,6 +27,7 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import Final, cast
 
@@ -36,7 +37,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from artist_desktop.domain import ProgressUpdate
+from artist_desktop.domain import ProgressUpdate, ServicePause, utcnow
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -156,6 +157,30 @@ class ProgressBus:
                 if update is not None:
                     found[update.spotify_id] = update
         return found
+
+    def pause_key(self, service: str) -> str:
+        """The key holding a service pause (``{ns}service-pause:spotify``), expiring when the pause ends."""
+        return f"{self._prefix}service-pause:{service.lower()}"
+
+    async def record_pause(self, pause: ServicePause) -> None:
+        """Share a service pause with every process on this Redis (the database holds the durable copy)."""
+        milliseconds = int((pause.resume_at - utcnow()).total_seconds() * 1000)
+        if milliseconds <= 0:
+            return
+        body = {"service": pause.service, "resume_at": pause.resume_at.isoformat(), "reason": pause.reason}
+        await self._redis.set(self.pause_key(pause.service), json.dumps(body), px=milliseconds)
+
+    async def pause(self, service: str) -> ServicePause | None:
+        """The pause of ``service`` recorded on Redis and still in force, or None."""
+        raw = await self._redis.get(self.pause_key(service))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            pause = ServicePause(str(data["service"]), datetime.fromisoformat(data["resume_at"]), str(data["reason"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return pause if pause.is_active() else None
 
     async def clear(self, spotify_id: str) -> None:
         """Forget the artist's latest update (it left the queue); its seq counter keeps counting."""

@@ -4,6 +4,11 @@ Every artist is an `import_jobs` row: queued -> running -> complete | error | ca
 queued jobs in selection order, runs the stages, and records the end; cancel and retry act on the ledger
 and on the running tasks. Jobs a crashed process left running go back to the queue on start-up.
 One artist's failure never stops the others.
+
+Service pauses: when Spotify's daily quota is used up (or the app owner lacks Premium) the artist that hit
+it goes back to the queue, the pause is recorded in the database (shared by every process) and on the bus,
+and jobs that need a Spotify request stay queued as "Waiting for Spotify (resumes 14:20)" until it ends;
+artists picked from search results (they carry Spotify's object) keep importing meanwhile.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import functools
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,16 +28,37 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from artist_desktop.bus import ProgressBus, WorkerRegistry
-from artist_desktop.domain import JobStatus, ProgressUpdate, Stage, is_spotify_id, utcnow
+from artist_desktop.domain import (
+    ImportRequest,
+    JobStatus,
+    ProgressUpdate,
+    ServicePause,
+    Stage,
+    is_spotify_id,
+    utcnow,
+)
 from artist_desktop.pipeline.media_cache import MediaCache
-from artist_desktop.pipeline.stages import ArtistImport, Reporter, StageDeps, StageFailed, run_stages
+from artist_desktop.pipeline.stages import (
+    SPOTIFY,
+    ArtistImport,
+    Reporter,
+    ServicePaused,
+    StageDeps,
+    StageFailed,
+    run_stages,
+)
 from artist_desktop.services import ServiceClients
 from artist_desktop.services.images import ImageClient
-from artist_desktop.store import Database, repository
+from artist_desktop.store import Database, repository, service_state
 
 log = logging.getLogger(__name__)
 
 CANCELLED = "Cancelled"
+#: While a pause holds jobs back, a batch re-reads the database this often (seconds): a pause another
+#: process recorded, or the end of one, is seen within this time.
+PAUSE_POLL = 5.0
+#: How often a batch looks at its jobs that another worker runs (seconds).
+ELSEWHERE_POLL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +129,55 @@ class BatchRunner:
         self.registry = registry
         self._stopping = False  # shutting down: running imports go back to the queue, not to "cancelled"
         self._beats = 0  # heartbeat loops running (run_until_idle and start may overlap)
+        #: The Spotify pause this runner last saw (from its own imports or from the database).
+        self.spotify_pause: ServicePause | None = None
 
     # -- the ledger ----------------------------------------------------------------------------
-    async def enqueue(self, items: list[tuple[str, str]]) -> list[str]:
-        """Queue artists (spotify id, display name) in selection order; returns the ids queued."""
-        bad = invalid_spotify_ids(spotify_id for spotify_id, _ in items)
+    async def enqueue(self, items: Sequence[ImportRequest | tuple[str, str]]) -> list[str]:
+        """Queue artists in selection order; returns the ids queued.
+
+        An :class:`ImportRequest` with ``spotify_artist`` (picked from search results) imports with no Spotify
+        request; a bare id, or a ``(spotify id, display name)`` pair, fetches the artist in METADATA.
+        Raises ValueError naming every malformed id (nothing is queued then).
+        """
+        requests = [item if isinstance(item, ImportRequest) else ImportRequest(item[0], item[1]) for item in items]
+        bad = invalid_spotify_ids(request.spotify_id for request in requests)
         if bad:
             raise ValueError("Not Spotify artist ids: " + ", ".join(bad))
         async with self.database.session() as session, session.begin():
-            jobs = await repository.enqueue_jobs(session, items)
+            jobs = await repository.enqueue_jobs(session, requests)
+            pause = await service_state.active_pause(session, SPOTIFY)
         for job in jobs:
             if job.status is JobStatus.QUEUED:
-                await self.bus.publish(ProgressUpdate(job.spotify_id, Stage.INIT, 0, "Queued"))
+                await self.bus.publish(self._queued_update(job.spotify_id, pause, job.spotify_artist is None))
         self._wake.set()
         return [job.spotify_id for job in jobs]
+
+    @staticmethod
+    def _queued_update(spotify_id: str, pause: ServicePause | None, needs_spotify: bool) -> ProgressUpdate:
+        """ "Queued", or "Waiting for Spotify (resumes 14:20)" when a pause holds the job back."""
+        if pause is None or not needs_spotify:
+            return ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued")
+        return ProgressUpdate(
+            spotify_id,
+            Stage.INIT,
+            0,
+            pause.waiting_message(),
+            details=pause.reason,
+            payload={"waiting_for": pause.service, "resume_at": pause.resume_at.isoformat()},
+        )
+
+    async def current_spotify_pause(self) -> ServicePause | None:
+        """The Spotify pause in force (shared through the database), or None."""
+        async with self.database.session() as session:
+            return await service_state.active_pause(session, SPOTIFY)
+
+    async def waiting_jobs(self) -> list[str]:
+        """Queued artists held back by the Spotify pause in force (none when there is no pause)."""
+        async with self.database.session() as session:
+            if await service_state.active_pause(session, SPOTIFY) is None:
+                return []
+            return await repository.queued_needing_spotify(session)
 
     async def resume_interrupted(self) -> int:
         """Jobs whose worker died go back to the queue: at once when it was a process of this machine that
@@ -215,16 +276,33 @@ class BatchRunner:
         return [JobOutcome(job.spotify_id, job.name, job.status, job.stage, job.last_error) for job in chosen]
 
     # -- running ---------------------------------------------------------------------------------
-    async def run_until_idle(self) -> None:
-        """Import every queued job, then return (the command line's batch)."""
+    async def run_until_idle(self, *, wait_for_pauses: bool = True, wait_for: Iterable[str] = ()) -> None:
+        """Import every queued job, then return (the command line's batch).
+
+        Jobs held back by a service pause are waited for until the pause ends (checking every few seconds,
+        so a pause another process recorded or lifted is seen too); with ``wait_for_pauses=False`` they are
+        left queued and the call returns (see :meth:`waiting_jobs`). Jobs named in ``wait_for`` that another
+        worker runs (a window or `serve` on the same database) are waited for until they end.
+        """
+        awaited = list(dict.fromkeys(wait_for))
         self._batch_ts = utcnow()
         try:
             async with self._beating():
                 while True:
                     started = await self._fill_slots()
                     if not self._running:
-                        if not started:
+                        if started:
+                            continue
+                        pause = await self._pause_holding_jobs() if wait_for_pauses else None
+                        if pause is not None:
+                            seconds = max(0.05, min(PAUSE_POLL, (pause.resume_at - utcnow()).total_seconds()))
+                        elif await self._running_elsewhere(awaited):
+                            seconds = ELSEWHERE_POLL
+                        else:
                             return
+                        self._wake.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), seconds)
                         continue
                     await asyncio.wait(list(self._running.values()), return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
@@ -299,16 +377,35 @@ class BatchRunner:
                 await repository.finish_job(session, spotify_id, JobStatus.CANCELLED, error=CANCELLED)
             await self._publish_cancelled(spotify_id, job.progress if spotify_id not in never_started else 0)
 
+    async def _running_elsewhere(self, spotify_ids: list[str]) -> bool:
+        """True while one of these jobs runs in another worker (it may still end in this batch's summary)."""
+        if not spotify_ids:
+            return False
+        async with self.database.session() as session:
+            running = await repository.list_jobs(session, [JobStatus.RUNNING])
+        wanted = set(spotify_ids)
+        return any(job.spotify_id in wanted and job.worker != self.worker for job in running)
+
+    async def _pause_holding_jobs(self) -> ServicePause | None:
+        """The Spotify pause in force when it holds queued jobs back, else None."""
+        async with self.database.session() as session:
+            pause = await service_state.active_pause(session, SPOTIFY)
+            if pause is None or not await repository.count_waiting_for_spotify(session):
+                return None
+        return pause
+
     async def _fill_slots(self) -> int:
         free = self.concurrency - len(self._running)
         started = 0
         while free > 0:
             async with self.database.session() as session, session.begin():
-                job = await repository.claim_next_job(session, self.worker)
+                pause = await service_state.active_pause(session, SPOTIFY)
+                job = await repository.claim_next_job(session, self.worker, spotify_paused=pause is not None)
+            await self._saw_pause(pause)
             if job is None:
                 break
             task = asyncio.get_running_loop().create_task(
-                self._import(job.spotify_id, job.name), name=f"import-{job.spotify_id}"
+                self._import(job.spotify_id, job.name, job.spotify_artist), name=f"import-{job.spotify_id}"
             )
             self._running[job.spotify_id] = task
             task.add_done_callback(functools.partial(self._forget, job.spotify_id))
@@ -320,12 +417,45 @@ class BatchRunner:
         self._running.pop(spotify_id, None)
         self._started.discard(spotify_id)
 
-    async def _import(self, spotify_id: str, name: str) -> None:
+    async def _saw_pause(self, pause: ServicePause | None) -> None:
+        """Act on the pause in force: hold this process's Spotify client back and tell the waiting jobs once."""
+        if pause == self.spotify_pause:
+            return
+        self.spotify_pause = pause
+        if pause is None:
+            return
+        self.deps.clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds())
+        log.warning("%s; imports that need it wait", pause.sentence())
+        async with self.database.session() as session:
+            waiting = await repository.queued_needing_spotify(session)
+        for spotify_id in waiting:
+            await self.bus.publish(self._queued_update(spotify_id, pause, True))
+
+    async def _pause(self, job: ArtistImport, pause: ServicePause) -> None:
+        """The artist met a service pause: record it for every process, and put the artist back in the queue."""
+        async with self.database.session() as session, session.begin():
+            pause = await service_state.record_pause(session, pause)
+            await repository.put_back_waiting(session, job.spotify_id, pause.waiting_message())
+        try:
+            await self.bus.record_pause(pause)
+        except (RedisError, OSError) as exc:  # the database holds the pause; Redis only shares it faster
+            log.warning("could not share the %s pause on Redis: %s", pause.service, exc)
+        await self.bus.publish(self._queued_update(job.spotify_id, pause, True))
+        await self._saw_pause(pause)
+
+    async def _import(self, spotify_id: str, name: str, spotify_artist: dict[str, Any] | None = None) -> None:
         self._started.add(spotify_id)
-        job = ArtistImport(spotify_id=spotify_id, batch_ts=self._batch_ts or utcnow(), name=name)
+        job = ArtistImport(
+            spotify_id=spotify_id,
+            batch_ts=self._batch_ts or utcnow(),
+            name=name,
+            spotify_artist_data=spotify_artist,
+        )
         reporter = Reporter(job, self.bus, on_published=self._record_progress)
         try:
             await run_stages(job, self.deps, reporter)
+        except ServicePaused as paused:
+            await self._pause(job, paused.pause)
         except asyncio.CancelledError:
             if not self._stopping:
                 await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED))

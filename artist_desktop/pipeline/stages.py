@@ -3,6 +3,12 @@
 INIT 0-5, METADATA 5-25, ANALYTICS 25-50, MEDIA 50-75, STORE 75-95, then COMPLETE 100 (the runner
 publishes COMPLETE or ERROR). A required source that fails (the Spotify artist, the database) raises
 `StageFailed`; an optional one (MusicBrainz, Deezer, images, top tracks) adds a warning and goes on.
+A required source that is out of quota (Spotify's daily quota, or an app owner without Premium) raises
+`ServicePaused`: the artist waits in the queue and resumes by itself; it never fails for it.
+
+Spotify is used frugally (a Development Mode app has a small daily quota, ``../shared/api-facts.md``):
+an artist picked from search results carries Spotify's artist object, so METADATA sends no request;
+top tracks come from Deezer's keyless ``/artist/{id}/top`` unless the app has Extended Quota.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from artist_desktop.bus import ProgressBus
@@ -21,20 +27,41 @@ from artist_desktop.domain import (
     MetricType,
     Platform,
     ProgressUpdate,
+    ServicePause,
+    SpotifyAppMode,
     Stage,
     is_spotify_id,
     slugify,
+    utcnow,
 )
 from artist_desktop.metrics.deezer_matcher import fan_count, find_deezer_id
 from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
 from artist_desktop.services import ServiceClients, ServiceError
-from artist_desktop.services.deezer import DeezerArtist
+from artist_desktop.services.deezer import DeezerArtist, DeezerTrack
+from artist_desktop.services.errors import EndpointUnavailableError, PremiumRequiredError, QuotaExceededError
 from artist_desktop.services.images import ImageClient
 from artist_desktop.services.musicbrainz import MusicBrainzArtist
 from artist_desktop.services.spotify import SpotifyArtist, SpotifyTrack
 from artist_desktop.store import Database, repository
 
 log = logging.getLogger(__name__)
+
+
+#: Spotify service name in pauses and messages ("Waiting for Spotify (resumes 14:20)").
+SPOTIFY = "Spotify"
+#: How long imports wait before trying Spotify again after "Active premium subscription required"
+#: (Spotify says it can take hours to clear after subscribing).
+PREMIUM_RECHECK = timedelta(minutes=15)
+#: Top tracks kept per artist.
+TOP_TRACKS = 10
+
+
+class ServicePaused(Exception):
+    """A required service asked us to wait (quota, or Premium missing): the artist goes back to the queue."""
+
+    def __init__(self, pause: ServicePause) -> None:
+        super().__init__(pause.sentence())
+        self.pause = pause
 
 
 class StageFailed(Exception):
@@ -58,6 +85,43 @@ class StageDeps:
     market: str = "US"
 
 
+@dataclass(frozen=True, slots=True)
+class TopTrack:
+    """One of the artist's top tracks, from Spotify (``spotify_id``, ``popularity`` 0-100) or from Deezer
+    (``deezer_id``, ``deezer_rank`` 1..1,000,000, higher = more popular)."""
+
+    name: str
+    duration_ms: int | None
+    album_name: str | None
+    album_image_url: str | None
+    spotify_id: str | None = None
+    popularity: int | None = None
+    deezer_id: str | None = None
+    deezer_rank: int | None = None
+
+    @classmethod
+    def from_spotify(cls, track: SpotifyTrack) -> TopTrack:
+        return cls(
+            name=track.name,
+            duration_ms=track.duration_ms,
+            album_name=track.album_name,
+            album_image_url=track.album_image_url,
+            spotify_id=track.id,
+            popularity=track.popularity,
+        )
+
+    @classmethod
+    def from_deezer(cls, track: DeezerTrack) -> TopTrack:
+        return cls(
+            name=track.title,
+            duration_ms=track.duration_s * 1000,
+            album_name=track.album_title or None,
+            album_image_url=track.album_cover_url,
+            deezer_id=str(track.id),
+            deezer_rank=track.rank,
+        )
+
+
 @dataclass(slots=True)
 class ArtistImport:
     """One artist's way through the stages: what each stage found, and the progress published so far."""
@@ -68,10 +132,12 @@ class ArtistImport:
     stage: Stage = Stage.INIT
     progress: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Spotify's artist object stored with the job when it was picked from search results.
+    spotify_artist_data: dict[str, Any] | None = None
     spotify: SpotifyArtist | None = None
     musicbrainz: MusicBrainzArtist | None = None
     deezer: DeezerArtist | None = None
-    tracks: list[SpotifyTrack] = field(default_factory=list)
+    tracks: list[TopTrack] = field(default_factory=list)
     media: list[tuple[str, str, CachedMedia]] = field(default_factory=list)
     artist_id: int | None = None
 
@@ -136,12 +202,33 @@ async def stage_init(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> 
     await reporter.report(Stage.INIT, 1.0, "Artist added")
 
 
-async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
-    await reporter.report(Stage.METADATA, 0.0, "Fetching the Spotify artist")
+async def _spotify_artist(job: ArtistImport, deps: StageDeps) -> SpotifyArtist:
+    """The artist picked from search results (no request), else ``GET /artists/{id}``.
+
+    Raises :class:`ServicePaused` when Spotify's quota is used up or the app owner lacks Premium, and
+    :class:`StageFailed` for any other failure (an unknown id, Spotify down after retries).
+    """
+    if job.spotify_artist_data is not None:
+        try:
+            return SpotifyArtist.from_dict(job.spotify_artist_data)
+        except ServiceError as exc:
+            log.warning("%s: the stored Spotify artist is unusable (%s); fetching it", job.spotify_id, exc)
     try:
-        job.spotify = await deps.clients.spotify.get_artist(job.spotify_id)
+        return await deps.clients.spotify.get_artist(job.spotify_id)
+    except QuotaExceededError as exc:
+        raise ServicePaused(ServicePause(SPOTIFY, exc.resume_at, str(exc))) from exc
+    except PremiumRequiredError as exc:
+        raise ServicePaused(ServicePause(SPOTIFY, utcnow() + PREMIUM_RECHECK, str(exc))) from exc
     except ServiceError as exc:
         raise StageFailed(Stage.METADATA, f"Spotify: {exc}") from exc
+
+
+async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    picked = job.spotify_artist_data is not None
+    await reporter.report(
+        Stage.METADATA, 0.0, "Reading the Spotify artist" if picked else "Fetching the Spotify artist"
+    )
+    job.spotify = await _spotify_artist(job, deps)
     job.name = job.spotify.name
     await reporter.report(Stage.METADATA, 1 / 3, f"Looking up {job.name} on MusicBrainz")
     job.musicbrainz = await _optional(
@@ -153,18 +240,40 @@ async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter)
 
 
 async def stage_analytics(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
-    await reporter.report(Stage.ANALYTICS, 0.0, "Collecting Spotify followers and popularity")
-    if job.deezer is not None:
+    assert job.spotify is not None
+    if job.spotify.followers is not None or job.spotify.popularity is not None:
+        await reporter.report(Stage.ANALYTICS, 0.0, "Collecting Spotify followers and popularity")
+    else:  # not a warning: a Development Mode app never receives them (api-facts.md)
+        await reporter.report(Stage.ANALYTICS, 0.0, "Spotify followers and popularity: not available for this app")
+    if job.deezer is not None and job.deezer.nb_fan is None:  # a match from search already carries nb_fan
         await reporter.report(Stage.ANALYTICS, 1 / 3, "Fetching Deezer fans and albums")
         fresh = await _optional(job, "Deezer", deps.clients.deezer.get_artist(str(job.deezer.id)))
         if fresh is not None:
             job.deezer = fresh
     await reporter.report(Stage.ANALYTICS, 2 / 3, "Fetching top tracks")
-    tracks = await _optional(
-        job, "Spotify top tracks", deps.clients.spotify.get_top_tracks(job.spotify_id, market=deps.market)
-    )
-    job.tracks = list(tracks or [])
+    job.tracks = await _top_tracks(job, deps)
     await reporter.report(Stage.ANALYTICS, 1.0, f"{len(job.tracks)} top tracks")
+
+
+async def _top_tracks(job: ArtistImport, deps: StageDeps) -> list[TopTrack]:
+    """Spotify's top tracks where the app still has the endpoint (Extended Quota), else Deezer's ``/top``."""
+    spotify = deps.clients.spotify
+    capabilities = spotify.capabilities
+    if capabilities.mode is SpotifyAppMode.EXTENDED and "top-tracks" not in capabilities.removed_endpoints:
+        try:
+            tracks = await spotify.get_top_tracks(job.spotify_id, market=deps.market)
+        except EndpointUnavailableError:
+            pass  # removed for this app after all: Deezer's list below
+        except ServiceError as exc:
+            if job.deezer is None:
+                job.warnings.append(f"Spotify top tracks: {exc}")
+                return []
+        else:
+            return [TopTrack.from_spotify(track) for track in tracks[:TOP_TRACKS]]
+    if job.deezer is None:
+        return []
+    found = await _optional(job, "Deezer top tracks", deps.clients.deezer.get_top_tracks(job.deezer.id, TOP_TRACKS))
+    return [TopTrack.from_deezer(track) for track in found or []]
 
 
 async def stage_media(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
@@ -239,12 +348,14 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
             track_ids = [
                 await repository.upsert_track(
                     session,
-                    spotify_id=track.id,
                     name=track.name,
-                    popularity=track.popularity,
                     duration_ms=track.duration_ms,
                     album_name=track.album_name,
                     image_url=track.album_image_url,
+                    spotify_id=track.spotify_id,
+                    popularity=track.popularity,
+                    deezer_id=track.deezer_id,
+                    deezer_rank=track.deezer_rank,
                 )
                 for track in job.tracks
             ]

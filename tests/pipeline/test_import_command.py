@@ -98,7 +98,7 @@ def test_sigkill_mid_batch_then_rerun_completes_everything_once(isolated_user_en
     for table, key in (
         ("artist_platform_ids", "platform, platform_id"),
         ("artist_metrics", "artist_id, platform, metric_type, date"),
-        ("tracks", "spotify_id"),
+        ("tracks", "spotify_id, deezer_id"),
         ("artist_tracks", "artist_id, track_id"),
     ):
         duplicates = _query(db, f"select {key}, count(*) c from {table} group by {key} having c > 1")

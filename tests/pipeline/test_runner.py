@@ -137,7 +137,8 @@ async def test_importing_twice_gives_the_same_rows(
     assert {o.status for o in outcomes} == {JobStatus.COMPLETE}
 
     # A changed figure is a new dated point in the artist's history; the old point stays.
-    api_double.override_spotify_artist(artists[0].spotify_id, followers={"href": None, "total": 123})
+    assert artists[0].deezer is not None
+    api_double.override_deezer_artist(artists[0].deezer["id"], nb_fan=123)
     await _import(services, artists[:1])
     assert (await _counts(services))["artist_metrics"] == first["artist_metrics"] + 1
 
