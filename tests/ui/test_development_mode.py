@@ -4,13 +4,18 @@ a queue paused by the quota."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from artist_desktop.domain import ServicePause, Stage
+from artist_desktop.services import spotify_links
 from artist_desktop.store import service_state
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.pauses import PAUSED_COLOR, resume_time_text
@@ -45,6 +50,51 @@ def _paste(qtbot: Any, widget: QWidget, text: str) -> None:
 def _search(qtbot: Any, window: Any, text: str) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(window.search_panel.field, text)
+
+
+class ShortLinkHost:
+    """A loopback stand-in for spotify.link: ``/<code>`` redirects (302) to the artist link registered for
+    it, ``/slow`` answers after 5 s, anything else 404 (an unknown code), as Spotify's link host does."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                code = self.path.strip("/")
+                if code == "slow":
+                    time.sleep(5)
+                target = host.codes.get(code)
+                self.send_response(302 if target else 404)
+                if target:
+                    self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def short_links(monkeypatch: pytest.MonkeyPatch) -> Iterator[ShortLinkHost]:
+    """Short links (spotify.link/<code>) resolve against a local host instead of Spotify's."""
+    host = ShortLinkHost()
+    monkeypatch.setattr(spotify_links, "SHORT_LINK_BASE_URLS", {"spotify.link": host.url, "open.spotify.com": host.url})
+    try:
+        yield host
+    finally:
+        host.close()
 
 
 def _open_import_ids(qtbot: Any, window: Any) -> ImportIdsDialog:
@@ -146,6 +196,47 @@ def test_pasted_link_shows_that_one_artist(qtbot: Any, desktop: Any) -> None:
     qtbot.waitUntil(lambda: "no artist with id" in search.message.text(), timeout=5000)
     assert search.model.rowCount() == 0
     assert double.request_count("spotify", "/search") == searches
+
+
+def test_pasted_short_link_is_resolved_to_its_artist(qtbot: Any, desktop: Any, short_links: ShortLinkHost) -> None:
+    window, double = desktop.window, desktop.double
+    queen = double.catalog.search_spotify("queen")[0]
+    short_links.codes["qU33n"] = f"https://open.spotify.com/artist/{queen.spotify_id}?si=x"
+    search = window.search_panel
+    searches = double.request_count("spotify", "/search")
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    _paste(qtbot, search.field, "https://spotify.link/qU33n")
+    qtbot.waitUntil(lambda: search.model.rowCount() == 1, timeout=5000)
+    assert search.model.result(0).artist.name == queen.name
+    assert double.request_count("spotify", "/search") == searches
+    search.field.clear()
+    _paste(qtbot, search.field, "https://spotify.link/nothing")
+    qtbot.waitUntil(lambda: "no Spotify artist" in search.message.text(), timeout=5000)
+    assert search.model.rowCount() == 0
+
+
+def test_import_ids_dialog_lists_unresolvable_short_links_and_can_stop(
+    qtbot: Any, desktop: Any, short_links: ShortLinkHost
+) -> None:
+    window, double = desktop.window, desktop.double
+    queen = double.catalog.search_spotify("queen")[0]
+    short_links.codes["qU33n"] = f"https://open.spotify.com/artist/{queen.spotify_id}"
+    dialog = _open_import_ids(qtbot, window)
+    _paste(qtbot, dialog.text, "https://spotify.link/qU33n\nhttps://spotify.link/g0n3")
+    qtbot.waitUntil(lambda: "1 artist ready to import" in dialog.status.text(), timeout=5000)
+    assert [r.spotify_id for r in dialog.requests()] == [queen.spotify_id]
+    assert len(dialog.bad_lines()) == 1 and dialog.bad_lines()[0].startswith("Line 2: https://spotify.link/g0n3")
+
+    # A link host that does not answer: the check can be stopped, and nothing is importable meanwhile.
+    dialog.text.selectAll()
+    _paste(qtbot, dialog.text, "https://spotify.link/slow")
+    qtbot.waitUntil(dialog.stop_button.isVisible, timeout=3000)
+    assert not dialog.import_button.isEnabled()
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    assert "stopped" in dialog.status.text() and not dialog.import_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.tasks.running("import-ids-check"), timeout=1000)  # cancelled, not waited for
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.import_ids_dialog is None, timeout=2000)
 
 
 def test_import_ids_dialog_names_bad_lines_and_queues_the_good_ones(qtbot: Any, desktop: Any, tmp_path: Path) -> None:
