@@ -176,7 +176,7 @@ class AppServices:
         async with self.database.session() as session:
             pause = await service_state.active_pause(session, SPOTIFY)
         if pause is not None:
-            clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds())
+            clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds(), pause.reason or None)
 
     @property
     def sse(self) -> SseServer | None:

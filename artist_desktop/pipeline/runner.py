@@ -424,7 +424,7 @@ class BatchRunner:
         self.spotify_pause = pause
         if pause is None:
             return
-        self.deps.clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds())
+        self.deps.clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds(), pause.reason or None)
         log.warning("%s; imports that need it wait", pause.sentence())
         async with self.database.session() as session:
             waiting = await repository.queued_needing_spotify(session)

@@ -214,7 +214,7 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     artist_id: Mapped[int | None] = mapped_column(ForeignKey("artists.id", ondelete="SET NULL"))
     #: Spotify's artist object when the artist was picked from search results: METADATA then needs no request.
-    spotify_artist: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    spotify_artist: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ServicePauseRow(Base):

@@ -61,3 +61,26 @@ async def test_an_artist_without_followers_is_complete_without_a_warning(
         artist = await session.scalar(select(models.Artist))
     assert artist is not None and artist.followers is None
     assert artist.is_complete, "no warning for data a Development Mode app never receives"
+
+
+async def test_an_owner_without_premium_pauses_imports_by_id_and_fails_none(
+    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+) -> None:
+    """Spotify's 403 "Active premium subscription required" is not the artist's fault: imports by id wait
+    for Spotify (the queue says so) and none is marked failed; artists picked in search still import."""
+    picked = await _picked_from_search(services, catalog_artists[:1])
+    api_double.set_spotify_premium(False)
+    by_id = [artist.spotify_id for artist in catalog_artists[1:4]]
+
+    await services.enqueue([*picked, *(ImportRequest(spotify_id) for spotify_id in by_id)])
+    await services.runner.run_until_idle(wait_for_pauses=False)
+
+    outcomes = {o.spotify_id: o for o in await services.runner.outcomes()}
+    assert outcomes[picked[0].spotify_id].status is JobStatus.COMPLETE
+    assert {outcomes[spotify_id].status for spotify_id in by_id} == {JobStatus.QUEUED}
+    pause = await services.spotify_pause()
+    assert pause is not None and "Premium" in pause.reason
+    assert sorted(await services.runner.waiting_jobs()) == sorted(by_id)
+    latest = await services.bus.snapshot(by_id[0])
+    assert latest is not None and latest.message.startswith("Waiting for Spotify (resumes ")
+    assert (latest.payload or {}).get("waiting_for") == "Spotify"
