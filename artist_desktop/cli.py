@@ -163,29 +163,37 @@ def _local_time(when: datetime) -> str:
     return ServicePause("", when).local_time()
 
 
-def _import_requests(ctx: click.Context, values: list[str]) -> list[str]:
-    """Spotify ids from ids, artist links, URIs and short links (resolved); every bad value is named, exit 2."""
+def _import_requests(ctx: click.Context, texts: list[str]) -> list[str]:
+    """Spotify ids from ids, artist links, URIs and short links (resolved); every bad value is named, exit 2.
+
+    Each text is parsed on its own (an argument, or a whole file whose first line may be a CSV header).
+    """
     from artist_desktop.domain import parse_artist_lines
     from artist_desktop.services import ServiceError
     from artist_desktop.services.spotify_links import resolve_short_link
 
-    parsed = parse_artist_lines("\n".join(value.replace("\n", " ") for value in values))
-    bad = [text for _, text in parsed.bad]
-    resolved: list[str] = []
-    if parsed.short_links:
+    ids: list[str] = []
+    short_links: list[str] = []
+    bad: list[str] = []
+    for text in texts:
+        parsed = parse_artist_lines(text)
+        ids.extend(parsed.ids)
+        short_links.extend(parsed.short_links)
+        bad.extend(line for _, line in parsed.bad)
+    if short_links:
 
         async def resolve_all() -> list[str | ServiceError]:
             found: list[str | ServiceError] = []
-            for link in parsed.short_links:
+            for link in short_links:
                 try:
                     found.append(await resolve_short_link(link))
                 except ServiceError as exc:
                     found.append(exc)
             return found
 
-        for link, outcome in zip(parsed.short_links, _run(resolve_all()), strict=True):
+        for link, outcome in zip(short_links, _run(resolve_all()), strict=True):
             if isinstance(outcome, str):
-                resolved.append(outcome)
+                ids.append(outcome)
             else:
                 click.echo(f"Cannot resolve {link}: {outcome}", err=True)
                 bad.append(link)
@@ -193,7 +201,7 @@ def _import_requests(ctx: click.Context, values: list[str]) -> list[str]:
         click.echo(f"Not a Spotify artist id, link or URI: {value!r}", err=True)
     if bad:
         ctx.exit(EXIT_USAGE)
-    return list(dict.fromkeys([*parsed.ids, *resolved]))
+    return list(dict.fromkeys(ids))
 
 
 @main.command("import")
@@ -226,10 +234,10 @@ def import_artists(
     from artist_desktop.console import LiveProgress
     from artist_desktop.pipeline.runner import JobOutcome
 
-    values = list(artists) + [line for handle in files for line in handle.read().splitlines()]
-    if not any(value.strip() for value in values):
+    texts = [value.replace("\n", " ") for value in artists] + [handle.read() for handle in files]
+    if not any(text.strip() for text in texts):
         raise click.UsageError("name at least one artist (an id, a link or a URI), or --file")
-    ids = _import_requests(ctx, values)
+    ids = _import_requests(ctx, texts)
 
     async def go() -> tuple[list[JobOutcome], str | None]:
         async with AppServices(_settings(ctx)) as services:

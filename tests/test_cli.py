@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from click.testing import CliRunner
 
 from artist_desktop import __version__
@@ -47,8 +51,49 @@ def test_demo_search_prints_matching_sample_artists(isolated_user_env: object) -
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any("Daft Punk" in line and "followers" in line for line in lines), lines
+    # Development Mode (the demo's default, like every new Spotify app): genres, and no followers to show.
+    assert any("Daft Punk" in line and "french house" in line for line in lines), lines
+    assert not any("followers" in line for line in lines), lines
     assert all("daft" in line.lower() for line in lines)
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "artist_desktop", "--demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_demo_search_defaults_to_pages_of_ten_and_says_how_to_get_more(isolated_user_env: object) -> None:
+    first = _demo("search", "a", "--json")
+    assert first.returncode == 0, first.stderr
+    page = json.loads(first.stdout)
+    assert len(page["items"]) <= 10 and page["total"] > 10
+    assert page["next_offset"] == 10, "a null entry in the page still counts for the next offset"
+    second = _demo("search", "a", "--offset", "10", "--json")
+    assert second.returncode == 0, second.stderr
+    ids = [item["spotify_id"] for item in page["items"]] + [
+        item["spotify_id"] for item in json.loads(second.stdout)["items"]
+    ]
+    assert len(ids) == len(set(ids)), "Load more neither repeats nor skips"
+    wide = _demo("search", "a", "--limit", "50")
+    assert wide.returncode == 0, wide.stderr
+    assert "Invalid limit" not in wide.stderr + wide.stdout
+
+
+def test_demo_search_for_a_pasted_link_shows_that_artist(isolated_user_env: object) -> None:
+    result = _demo("search", " https://open.spotify.com/intl-de/artist/g9UlPlDpiHCTeOrJ7E8MmZ?si=abc ")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("g9UlPlDpiHCTeOrJ7E8MmZ  Daft Punk")
+
+
+def test_empty_search_is_a_usage_error_without_a_traceback(isolated_user_env: object) -> None:
+    result = _demo("search", "  ")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "empty" in result.stderr
 
 
 def test_demo_search_json(isolated_user_env: object) -> None:

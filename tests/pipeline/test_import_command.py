@@ -104,3 +104,24 @@ def test_sigkill_mid_batch_then_rerun_completes_everything_once(isolated_user_en
         duplicates = _query(db, f"select {key}, count(*) c from {table} group by {key} having c > 1")
         assert duplicates == [], (table, duplicates)
     assert _query(db, "select count(*) from import_jobs where status != 'complete'")[0][0] == 0
+
+
+def test_links_and_uris_as_people_paste_them_import(isolated_user_env: Path) -> None:
+    daft, second = "g9UlPlDpiHCTeOrJ7E8MmZ", load_catalog().artists[1].spotify_id
+    listing = isolated_user_env.parent / "artists.csv"
+    listing.write_text(f"spotify,name\nspotify:artist:{second},x\n# a comment\n\n", encoding="utf-8")
+    result = _run_import(
+        isolated_user_env, f"https://open.spotify.com/intl-de/artist/{daft}?si=abc", "--file", str(listing), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert [row["spotify_id"] for row in json.loads(result.stdout)] == [daft, second]
+
+
+def test_a_file_with_bad_lines_names_each_and_starts_nothing(isolated_user_env: Path) -> None:
+    listing = isolated_user_env.parent / "artists.txt"
+    listing.write_text("g9UlPlDpiHCTeOrJ7E8MmZ\nhttps://open.spotify.com/track/g9UlPlDpiHCTeOrJ7E8MmZ\nnope\n")
+    result = _run_import(isolated_user_env, "--file", str(listing))
+    assert result.returncode == 2
+    assert "open.spotify.com/track" in result.stderr and "'nope'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (isolated_user_env / "artist-desktop.sqlite3").exists()
