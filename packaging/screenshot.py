@@ -1,11 +1,20 @@
-"""Produce resources/screenshot.png: the window in demo mode mid-batch, on a virtual X server (Xvfb).
+"""Produce resources/screenshot.png (the window in demo mode mid-batch) or, with ``--shots DIR``, the
+Development Mode pictures at 1366x768, on a virtual X server (Xvfb).
 
 Run: ``.venv/bin/python packaging/screenshot.py`` (needs Debian's ``xvfb`` and the libxcb packages listed
-in qt-async-notes.md). Everything runs in a tmp dir: its own data, settings and window state.
+in qt-async-notes.md). ``--shots /tmp/shots`` writes instead:
+
+- ``search.png``: search results in demo mode (pages of 10, no followers), a few artists queued;
+- ``import-ids.png``: the Import ids or links dialog with a header, good links and a line that is no artist;
+- ``paused-queue.png``: Spotify's daily quota used up: artists picked from search results imported, pasted
+  ids waiting for Spotify with the resume time, and the status bar saying until when.
+
+Everything runs in a tmp dir: its own data, settings and window state.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -14,19 +23,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "resources" / "screenshot.png"
 SCREEN = "1440x900x24"
+SHOTS_SCREEN = "1366x768x24"
+SHOTS_SIZE = (1366, 768)
 #: Artists queued for the picture (a query of the demo catalog, then the first ones of its results).
 QUERY = "a"
 ARTISTS = 8
 
 
 @contextlib.contextmanager
-def virtual_display() -> Iterator[str]:
+def virtual_display(screen: str = SCREEN) -> Iterator[str]:
     """Start Xvfb on a free display number and yield it (":N")."""
     if shutil.which("Xvfb") is None:
         sys.exit("Xvfb not found: apt-get install -y xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 ...")
@@ -36,7 +48,7 @@ def virtual_display() -> Iterator[str]:
     else:
         sys.exit("no free X display number")
     display = f":{number}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", SCREEN, "-nolisten", "tcp"])
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", screen, "-nolisten", "tcp"])
     try:
         deadline = time.monotonic() + 10
         while not Path(f"/tmp/.X11-unix/X{number}").exists():
@@ -75,7 +87,11 @@ async def take(output: Path) -> None:
         search = window.search_panel
         window.focus_search()
         QTest.keyClicks(search.field, QUERY)
-        await wait_for(lambda: search.model.rowCount() >= ARTISTS + 2, 15, "search results")
+        await wait_for(lambda: search.model.rowCount() > 0, 15, "search results")
+        while search.model.rowCount() < ARTISTS + 2:  # pages of 10 (Development Mode), one of them with a null
+            shown = search.model.rowCount()
+            search.load_more()
+            await wait_for(lambda shown=shown: search.model.rowCount() > shown, 10, "the next page")
         await wait_for(lambda: window.thumbnails.pixmap(search.model.result(0).artist.image_url), 10, "thumbnails")
         search.view.selectionModel().clearSelection()
         for row in range(ARTISTS):
@@ -112,8 +128,158 @@ async def take(output: Path) -> None:
         window.close()
 
 
+async def take_shots(folder: Path) -> None:
+    """The three Development Mode pictures (see the module docstring)."""
+    await shot_search(folder / "search.png")
+    await shot_import_ids(folder / "import-ids.png")
+    await shot_paused_queue(folder / "paused-queue.png")
+
+
+@contextlib.asynccontextmanager
+async def opened_window(settings: Any) -> AsyncIterator[Any]:
+    """Started services and the attached window at 1366x768 (the state file in the tmp data dir)."""
+    from artist_desktop.app import AppServices
+    from artist_desktop.ui.main_window import MainWindow
+    from artist_desktop.ui.qt import QSettings
+
+    services = AppServices(settings)
+    await services.start()
+    state = QSettings(str(Path(os.environ["ARTIST_DESKTOP_DATA_DIR"]) / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(services.settings, state=state)
+    window.setGeometry(0, 0, *SHOTS_SIZE)
+    window.show()
+    window.attach(services)
+    try:
+        await wait_for(lambda: not window.tasks.running("runner-start"), 10, "the runner")
+        yield window
+    finally:
+        await window.detach()
+        await services.stop()
+        window.close()
+
+
+async def search_for(window: Any, query: str, rows: int) -> None:
+    from artist_desktop.ui.qt import QTest
+
+    search = window.search_panel
+    window.focus_search()
+    QTest.keyClicks(search.field, query)
+    await wait_for(lambda: search.model.rowCount() >= rows, 15, "search results")
+    await wait_for(lambda: window.thumbnails.pixmap(search.model.result(0).artist.image_url), 10, "thumbnails")
+
+
+def save(widget: Any, output: Path) -> None:
+    if not widget.grab().save(str(output)):
+        raise OSError(f"could not write {output}")
+    print(f"wrote {output}")
+
+
+def save_screen(output: Path) -> None:
+    """The whole (virtual) screen: a dialog over the window, as the user sees it."""
+    from artist_desktop.ui.qt import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if not screen.grabWindow(0).copy(0, 0, *SHOTS_SIZE).save(str(output)):
+        raise OSError(f"could not write {output}")
+    print(f"wrote {output}")
+
+
+async def shot_search(output: Path) -> None:
+    from artist_desktop.config import load_settings
+    from artist_desktop.ui.qt import Qt
+
+    async with opened_window(load_settings(demo=True, concurrency=3)) as window:
+        search = window.search_panel
+        await search_for(window, "a", 9)
+        search.load_more()
+        await wait_for(lambda: search.model.rowCount() >= 19, 10, "the second page")
+        selection = search.view.selectionModel()
+        for row in (0, 2, 5):
+            search.view.setCurrentIndex(search.model.index(row))
+            search.add_selected()
+        selection.clearSelection()
+        for row in (1, 3):
+            selection.select(search.model.index(row), selection.SelectionFlag.Select)
+        search.view.scrollToTop()
+        search.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        await asyncio.sleep(0.3)
+        save(window, output)
+
+
+async def shot_import_ids(output: Path) -> None:
+    from artist_desktop.config import load_settings
+
+    async with opened_window(load_settings(demo=True, concurrency=3)) as window:
+        search = window.search_panel
+        await search_for(window, "a", 9)
+        ids = [search.model.result(n).artist.id for n in range(3)]
+        dialog = window.open_import_ids()
+        dialog.text.setPlainText(
+            "artist,note\n"
+            f"https://open.spotify.com/artist/{ids[0]}?si=1a2b3c4d5e6f4a7b\n"
+            f"spotify:artist:{ids[1]}\n"
+            "Daft Punk (the name alone is not an artist link)\n"
+            f"https://open.spotify.com/intl-de/artist/{ids[2]}\n"
+        )
+        await wait_for(lambda: "ready to import" in dialog.status.text(), 10, "the check of the lines")
+        await asyncio.sleep(0.3)
+        save_screen(output)
+        dialog.reject()
+
+
+async def shot_paused_queue(output: Path) -> None:
+    """Against a double of our own (demo mode keeps its double private): the quota trips after the search."""
+    from artist_desktop.config import load_settings
+    from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+
+    double = ApiDouble(DoubleConfig())
+    await asyncio.to_thread(double.start_in_thread)
+    try:
+        settings = load_settings(concurrency=2, **double.urls.as_settings())
+        async with opened_window(settings) as window:
+            search = window.search_panel
+            await search_for(window, "a", 9)
+            for row in range(4):  # picked from the results: imported with no Spotify request
+                search.view.setCurrentIndex(search.model.index(row))
+                search.add_selected()
+            pasted = [search.model.result(n).artist.id for n in range(4, 8)]
+            double.set_spotify_quota(0, retry_after=5 * 3600)  # Spotify's daily quota is used up now
+            window.queue_panel.process_all()
+            requests, _bad = await window.services.requests_from_text("\n".join(pasted))
+            await window.enqueue(requests)  # pasted ids: their import needs Spotify
+            model = window.progress_model
+
+            def settled() -> bool:
+                rows = [model.row_at(n) for n in range(model.rowCount())]
+                return (
+                    len(rows) == 8
+                    and sum(r.is_complete for r in rows) == 4
+                    and sum(r.waiting_for is not None for r in rows) == 4
+                )
+
+            try:
+                await wait_for(settled, 60, "four imported and four waiting")
+            except TimeoutError:
+                for n in range(model.rowCount()):
+                    r = model.row_at(n)
+                    print(r.title, r.update.stage, r.update.message, r.update.payload)
+                raise
+            await wait_for(window.spotify_pause_label.isVisible, 10, "the status bar pause")
+            window.progress_panel.view.clearSelection()
+            await asyncio.sleep(0.3)
+            save(window, output)
+    finally:
+        await asyncio.to_thread(double.stop_thread)
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="artist-desktop-shot-") as tmp, virtual_display() as display:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--shots", type=Path, help="write the Development Mode pictures to this folder instead")
+    args = parser.parse_args()
+    screen = SHOTS_SCREEN if args.shots else SCREEN
+    if args.shots:
+        args.shots.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="artist-desktop-shot-") as tmp, virtual_display(screen) as display:
         os.environ.update(
             DISPLAY=display,
             QT_QPA_PLATFORM="xcb",
@@ -125,14 +291,15 @@ def main() -> None:
 
         from artist_desktop.ui.qt import QApplication
 
-        app = QApplication(sys.argv)
+        app = QApplication(sys.argv[:1])
         app.setApplicationName("Artist Desktop")
         app.setOrganizationName("artist-desktop")
         app.setStyle("Fusion")
+        app.setQuitOnLastWindowClosed(False)  # several windows open and close in turn
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(take(OUTPUT))
+            loop.run_until_complete(take_shots(args.shots) if args.shots else take(OUTPUT))
         finally:
             loop.close()
 
