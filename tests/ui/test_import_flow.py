@@ -121,6 +121,14 @@ def test_drag_from_results_drops_into_the_queue(qtbot: Any, desktop: Any) -> Non
     assert queue.canDropMimeData(mime, Qt.DropAction.CopyAction, -1, -1, queue.index(-1))
     assert queue.dropMimeData(mime, Qt.DropAction.CopyAction, -1, -1, queue.index(-1))
     assert sorted(name for _, name in queue.items()) == ["Daft Punk", "Daftside Collective"]
+    # The drag carried Spotify's artist objects: importing the dropped artists asks Spotify nothing.
+    assert all(picked.artist is not None and picked.artist.id == picked.spotify_id for picked in queue.picked())
+    ids = [spotify_id for spotify_id, _ in queue.items()]
+    before = desktop.double.request_count("spotify")
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    model = window.progress_model
+    qtbot.waitUntil(lambda: all((r := model.find_row(i)) is not None and r.is_complete for i in ids), timeout=20000)
+    assert desktop.double.request_count("spotify") == before
 
 
 def test_search_messages_no_results_and_rate_limit(qtbot: Any, desktop: Any) -> None:
