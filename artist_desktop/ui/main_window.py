@@ -391,9 +391,9 @@ class MainWindow(QMainWindow):
         spotify_id = spotify_id_from_text(text)
         if spotify_id is None:
             requests, bad = await services.requests_from_text(text)
-            if not requests:
-                why = f" ({bad[0][1]})" if bad and bad[0][1] != text.strip() else ""
-                raise PastedLinkError(f"That link leads to no Spotify artist{why}.")
+            if not requests:  # the reason comes as "<link>: <sentence>"
+                reason = bad[0][1].removeprefix(f"{text.strip()}: ") if bad else ""
+                raise PastedLinkError(reason or "That link leads to no Spotify artist.")
             spotify_id = requests[0].spotify_id
         artist = await services.clients.spotify.get_artist(spotify_id)
         in_library = await queries.spotify_ids_in_library(services.database, [artist.id])

@@ -211,7 +211,8 @@ def test_pasted_short_link_is_resolved_to_its_artist(qtbot: Any, desktop: Any, s
     assert double.request_count("spotify", "/search") == searches
     search.field.clear()
     _paste(qtbot, search.field, "https://spotify.link/nothing")
-    qtbot.waitUntil(lambda: "no Spotify artist" in search.message.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "does not lead to a Spotify artist" in search.message.text(), timeout=5000)
+    assert search.message.text().count("spotify.link/nothing") == 1
     assert search.model.rowCount() == 0
 
 
