@@ -142,6 +142,20 @@ async def api_double() -> AsyncIterator[ApiDouble]:
         await double.stop()
 
 
+@pytest.fixture
+def threaded_double() -> Iterator[ApiDouble]:
+    """The API double on its own thread: for synchronous GUI tests, and reachable from another process
+    (a command run with ``subprocess`` pointed at ``double.urls.as_env()``)."""
+    from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+
+    double = ApiDouble(DoubleConfig())
+    double.start_in_thread()
+    try:
+        yield double
+    finally:
+        double.stop_thread()
+
+
 #: Retries that keep the documented behaviour (backoff, Retry-After) but give up within a second or two.
 FAST_RETRY = {"max_attempts": 3, "max_total": 2.0, "base_delay": 0.05, "max_delay": 0.2}
 

@@ -12,26 +12,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from artist_desktop.devtools._catalog import load_catalog
-from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+from artist_desktop.devtools.api_double import ApiDouble
 
 IDS = [artist.spotify_id for artist in load_catalog().artists if artist.deezer and artist.musicbrainz]
-
-
-@pytest.fixture
-def external_double() -> Iterator[ApiDouble]:
-    """The double in a thread of the test process, reachable from the command's process."""
-    double = ApiDouble(DoubleConfig())
-    double.start_in_thread()
-    try:
-        yield double
-    finally:
-        double.stop_thread()
 
 
 def _env(double: ApiDouble, data_dir: Path, redis_url: str, redis_prefix: str) -> dict[str, str]:
@@ -70,16 +58,16 @@ def _pause_recorded(db: Path) -> bool:
 
 
 def test_thirty_ids_cost_thirty_artist_lookups_and_no_removed_endpoint(
-    external_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
+    threaded_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
 ) -> None:
     ids = IDS[:30]
-    process = _import(_env(external_double, isolated_user_env, redis_url, redis_prefix), *ids, "--json")
+    process = _import(_env(threaded_double, isolated_user_env, redis_url, redis_prefix), *ids, "--json")
     out, err = process.communicate(timeout=180)
     assert process.returncode == 0, err
     assert {row["status"] for row in json.loads(out)} == {"complete"}
-    lookups = sum(external_double.request_count("spotify", f"/artists/{spotify_id}") for spotify_id in ids)
+    lookups = sum(threaded_double.request_count("spotify", f"/artists/{spotify_id}") for spotify_id in ids)
     assert lookups == 30
-    assert external_double.request_count("spotify") == 30, "no search, no top-tracks, no /artists?ids="
+    assert threaded_double.request_count("spotify") == 30, "no search, no top-tracks, no /artists?ids="
     db = isolated_user_env / "artist-desktop.sqlite3"
     with_tracks = _query(db, "SELECT count(DISTINCT artist_id) FROM artist_tracks")[0][0]
     deezer_tracks = _query(db, "SELECT count(*) FROM tracks WHERE deezer_id IS NOT NULL AND image_url IS NOT NULL")
@@ -88,12 +76,12 @@ def test_thirty_ids_cost_thirty_artist_lookups_and_no_removed_endpoint(
 
 
 def test_a_quota_pause_holds_artists_back_and_they_complete_by_themselves(
-    external_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
+    threaded_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
 ) -> None:
     """Spotify's daily quota trips after 5 requests (Retry-After 20 s here; hours in life): 12 artists by id all
     complete, none fails, the pause is shown, and a second process started during the pause waits too."""
-    external_double.set_spotify_quota(5, 20)
-    env = _env(external_double, isolated_user_env, redis_url, redis_prefix)
+    threaded_double.set_spotify_quota(5, 20)
+    env = _env(threaded_double, isolated_user_env, redis_url, redis_prefix)
     first = _import(env, *IDS[:9], "--json")
     db = isolated_user_env / "artist-desktop.sqlite3"
     deadline = time.monotonic() + 60
@@ -117,16 +105,16 @@ def test_a_quota_pause_holds_artists_back_and_they_complete_by_themselves(
     assert {row["status"] for row in rows} == {"complete"}
     assert "available again at" in err_first
     assert "available again at" in err_second, "the second process says it waits for the pause"
-    assert external_double.rejections("spotify") >= 1
+    assert threaded_double.rejections("spotify") >= 1
     statuses = _query(db, "SELECT status, count(*) FROM import_jobs GROUP BY status")
     assert statuses == [("complete", 12)]
 
 
 def test_no_wait_exits_4_with_the_resume_time_and_keeps_the_artists_queued(
-    external_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
+    threaded_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
 ) -> None:
-    external_double.set_spotify_quota(2, 3600)
-    process = _import(_env(external_double, isolated_user_env, redis_url, redis_prefix), *IDS[:4], "--no-wait")
+    threaded_double.set_spotify_quota(2, 3600)
+    process = _import(_env(threaded_double, isolated_user_env, redis_url, redis_prefix), *IDS[:4], "--no-wait")
     _out, err = process.communicate(timeout=120)
     assert process.returncode == 4, err
     assert "Spotify available again at" in err

@@ -11,7 +11,7 @@ import pytest
 
 from artist_desktop.app import AppServices
 from artist_desktop.config import Settings, load_settings
-from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
+from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.services import ServiceClients
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QSettings
@@ -23,17 +23,6 @@ def window_state_dir(tmp_path: Path) -> Path:
     path = tmp_path / "qsettings"
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(path))
     return path
-
-
-@pytest.fixture
-def threaded_double() -> Iterator[ApiDouble]:
-    """The API double on its own thread (GUI tests are synchronous)."""
-    double = ApiDouble(DoubleConfig())
-    double.start_in_thread()
-    try:
-        yield double
-    finally:
-        double.stop_thread()
 
 
 @dataclass
