@@ -79,7 +79,6 @@ def desk(
         window = MainWindow(
             services.settings, state=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
         )
-        qtbot.addWidget(window)
         install_metrics_actions(window)
         actions = window.findChild(MetricsActions, "metrics_actions")
         assert isinstance(actions, MetricsActions)
@@ -88,7 +87,11 @@ def desk(
         try:
             yield Desk(window, actions, services, double, add_library_artist)
         finally:
+            # Not qtbot.addWidget: pytest-qt deletes its widgets before fixtures tear down, and the window must
+            # outlive detach().
             run_async(window.detach())
+            window.close()
+            window.deleteLater()
     finally:
         run_async(services.stop())
         double.stop_thread()
