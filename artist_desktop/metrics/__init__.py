@@ -3,13 +3,11 @@
 from artist_desktop.metrics.deezer_matcher import (
     Match,
     best_match,
-    fan_count,
     find_deezer_id,
     find_missing_deezer_ids,
     undo_match,
 )
 from artist_desktop.metrics.deezer_refresh import (
-    FANS_NOT_AVAILABLE,
     NOT_FOUND,
     DatabaseUnavailableError,
     NothingToRefresh,
@@ -20,7 +18,6 @@ from artist_desktop.metrics.deezer_refresh import (
 )
 
 __all__ = [
-    "FANS_NOT_AVAILABLE",
     "NOT_FOUND",
     "DatabaseUnavailableError",
     "Match",
@@ -29,7 +26,6 @@ __all__ = [
     "RefreshStatus",
     "RefreshSummary",
     "best_match",
-    "fan_count",
     "find_deezer_id",
     "find_missing_deezer_ids",
     "refresh_deezer_fans",

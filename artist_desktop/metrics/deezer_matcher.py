@@ -35,13 +35,6 @@ class Match:
     fans: int | None
 
 
-def fan_count(raw: object) -> int | None:
-    """Deezer's ``nb_fan`` when it is a usable count: an int (not a bool, not a numeric string), >= 0."""
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        return None
-    return raw
-
-
 def best_match(name: str, candidates: Sequence[DeezerArtist]) -> DeezerArtist | None:
     """The candidate whose normalised name equals ``name``'s; several: the one with the most fans.
 
@@ -53,7 +46,7 @@ def best_match(name: str, candidates: Sequence[DeezerArtist]) -> DeezerArtist | 
     exact = [candidate for candidate in candidates if normalise_name(candidate.name) == wanted]
     if not exact:
         return None
-    return max(exact, key=lambda candidate: fan_count(candidate.nb_fan) or -1)
+    return max(exact, key=lambda candidate: candidate.fans or -1)
 
 
 async def find_deezer_id(deezer: DeezerClient, name: str) -> DeezerArtist | None:
@@ -102,7 +95,7 @@ async def find_missing_deezer_ids(
                 except SQLAlchemyError as exc:
                     log.warning("Could not store the Deezer id of %r: %s", name, exc)
                 else:
-                    matches[index] = Match(artist_id, name, deezer_id, found.name, fan_count(found.nb_fan))
+                    matches[index] = Match(artist_id, name, deezer_id, found.name, found.fans)
             else:
                 log.info("No exact Deezer match for %r", name)
         except ServiceError as exc:
@@ -126,4 +119,4 @@ async def undo_match(database: Database, artist_id: int) -> bool:
     return bool(deleted)
 
 
-__all__ = ["Match", "best_match", "fan_count", "find_deezer_id", "find_missing_deezer_ids", "undo_match"]
+__all__ = ["Match", "best_match", "find_deezer_id", "find_missing_deezer_ids", "undo_match"]

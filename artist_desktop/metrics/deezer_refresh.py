@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from artist_desktop.domain import MetricType, Platform, utcnow
-from artist_desktop.metrics.deezer_matcher import fan_count
+from artist_desktop.services.deezer import FANS_NOT_AVAILABLE
 from artist_desktop.services.errors import NotFoundError, ServiceError
 from artist_desktop.store import repository
 from artist_desktop.store.locks import LockHeld, describe_holder, run_lock
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 RefreshStatus = RefreshRunStatus
 
 NOT_FOUND = "Not found on Deezer"
-FANS_NOT_AVAILABLE = "Fan count not available"
 DEFAULT_CONCURRENCY = 10
 
 
@@ -146,7 +145,7 @@ async def _fetch_fans(deezer: DeezerClient, deezer_id: str) -> tuple[int | None,
         return None, NOT_FOUND
     except ServiceError as exc:
         return None, str(exc)
-    fans = fan_count(artist.nb_fan)
+    fans = artist.fans
     if fans is None:
         return None, FANS_NOT_AVAILABLE
     return fans, None
@@ -317,7 +316,6 @@ async def _refresh(
 
 
 __all__ = [
-    "FANS_NOT_AVAILABLE",
     "NOT_FOUND",
     "DatabaseUnavailableError",
     "LockHeld",

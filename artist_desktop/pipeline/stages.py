@@ -34,7 +34,7 @@ from artist_desktop.domain import (
     slugify,
     utcnow,
 )
-from artist_desktop.metrics.deezer_matcher import fan_count, find_deezer_id
+from artist_desktop.metrics.deezer_matcher import find_deezer_id
 from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
 from artist_desktop.services import ServiceClients, ServiceError
 from artist_desktop.services.deezer import DeezerArtist, DeezerTrack
@@ -325,7 +325,7 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
     if spotify.popularity is not None:
         metrics.append((Platform.SPOTIFY, MetricType.POPULARITY, spotify.popularity))
     if deezer is not None:
-        fans = fan_count(deezer.nb_fan)
+        fans = deezer.fans
         if fans is not None:
             metrics.append((Platform.DEEZER, MetricType.FOLLOWERS, fans))
         if isinstance(deezer.nb_album, int) and deezer.nb_album >= 0:

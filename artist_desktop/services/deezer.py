@@ -21,6 +21,8 @@ from artist_desktop.services.http import RateGate, RetryPolicy, ServiceClient, p
 DEEZER_QUOTA = (50, 5.0)
 #: Deezer's error code for "no data" (DataException): nothing under that id.
 DEEZER_NO_DATA = 800
+#: The one reason given for an artist whose ``nb_fan`` is not a usable count (results dialog, CLI, history).
+FANS_NOT_AVAILABLE = "Fan count not available"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,26 +42,16 @@ class DeezerArtist:
 
     @property
     def fans(self) -> int | None:
-        """The fan count when ``nb_fan`` is a non-negative whole number (an int, or a string of digits)."""
-        value = self.nb_fan
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, int):
-            return value if value >= 0 else None
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        return None
+        """The fan count, or None when ``nb_fan`` is not usable (say :data:`FANS_NOT_AVAILABLE` then).
 
-    @property
-    def fans_problem(self) -> str | None:
-        """Why :attr:`fans` is None, in words for a results dialog; None when the count is usable."""
-        if self.fans is not None:
+        The one rule for every caller (import, Deezer-id matcher, refresh): a JSON integer >= 0. Source:
+        Deezer documents ``nb_fan`` as an ``int`` (https://developers.deezer.com/api/artist). Anything
+        else (a bool, a float, a string of digits from a rewriting proxy) is reported, not converted.
+        """
+        value = self.nb_fan
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return None
-        if self.nb_fan is None:
-            return "Deezer sent no fan count"
-        if isinstance(self.nb_fan, int) and not isinstance(self.nb_fan, bool) and self.nb_fan < 0:
-            return f"Deezer sent a negative fan count ({self.nb_fan})"
-        return f"Deezer sent a fan count that is not a number ({self.nb_fan!r})"
+        return value
 
     @property
     def picture_url(self) -> str | None:
@@ -234,4 +226,4 @@ class DeezerClient(ServiceClient):
         return [track.to_track() for track in self._present(answer.data, "top tracks")][:limit]
 
 
-__all__ = ["DEEZER_QUOTA", "DeezerArtist", "DeezerClient", "DeezerTrack"]
+__all__ = ["DEEZER_QUOTA", "FANS_NOT_AVAILABLE", "DeezerArtist", "DeezerClient", "DeezerTrack"]

@@ -1,10 +1,8 @@
-"""The Deezer-id matcher's choice among search results, and nb_fan validation (pure, no I/O)."""
+"""The Deezer-id matcher's choice among search results (pure, no I/O)."""
 
 from __future__ import annotations
 
-import pytest
-
-from artist_desktop.metrics import best_match, fan_count
+from artist_desktop.metrics import best_match
 from artist_desktop.services.deezer import DeezerArtist
 
 
@@ -33,11 +31,3 @@ def test_no_exact_match_is_none_not_a_guess() -> None:
     assert best_match("Daft Punk", [artist(1, "Daft Punk Tribute", 10), artist(2, "Daft", 5)]) is None
     assert best_match("Daft Punk", []) is None
     assert best_match("  ", [artist(1, "", 5)]) is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [(0, 0), (12, 12), (None, None), ("12", None), (-5, None), (True, None), (12.0, None), ([], None)],
-)
-def test_fan_count_accepts_only_non_negative_integers(raw: object, expected: int | None) -> None:
-    assert fan_count(raw) == expected

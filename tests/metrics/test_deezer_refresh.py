@@ -15,13 +15,12 @@ from sqlalchemy import func, select, text
 
 from artist_desktop.devtools import REMOVE, ApiDouble, DoubleConfig, Fault
 from artist_desktop.metrics import (
-    FANS_NOT_AVAILABLE,
     NOT_FOUND,
     RefreshResult,
     RefreshStatus,
     refresh_deezer_fans,
 )
-from artist_desktop.services.deezer import DeezerClient
+from artist_desktop.services.deezer import FANS_NOT_AVAILABLE, DeezerArtist, DeezerClient
 from artist_desktop.services.http import RetryPolicy
 from artist_desktop.store import ArtistMetric, Database, repository
 
@@ -119,6 +118,22 @@ async def test_every_injected_case_gives_the_right_entry(
     assert sorted((r.artist_id, r.success, r.fans, r.error) for r in stored) == sorted(
         (r.artist_id, r.success, r.fans, r.error) for r in summary.results
     )
+
+
+@pytest.mark.parametrize("raw", [0, 7, "12", " 7 ", -5, True, 12.0, "lots", REMOVE])
+async def test_the_refresh_stores_exactly_the_fan_counts_the_deezer_type_accepts(
+    database: Database, double: ApiDouble, deezer: DeezerClient, add_artist: Any, raw: object
+) -> None:
+    """One rule: the refresh stores ``DeezerArtist.fans`` and otherwise says the type's one wording."""
+    (artist_id,) = await seed(add_artist, 1)
+    double.override_deezer_artist(1000, nb_fan=raw)
+    expected = DeezerArtist(id=1000, name="Artist 000", nb_fan=None if raw is REMOVE else raw).fans
+
+    (result,) = (await refresh_deezer_fans(database, deezer, run_date=RUN_1)).results
+
+    assert (result.success, result.fans) == (expected is not None, expected)
+    assert result.error == (None if expected is not None else FANS_NOT_AVAILABLE)
+    assert await metric_rows(database) == ([] if expected is None else [(artist_id, expected, RUN_1)])
 
 
 async def test_a_database_error_for_one_artist_is_that_artists_failure(
