@@ -138,15 +138,14 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if not value:
             return value
-        from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
+        from artist_desktop.store.database import normalise_url
+
         try:
-            url = make_url(value)
+            normalise_url(value)  # a ValueError names an unsupported backend
         except ArgumentError as exc:
             raise ValueError(f"is not a database URL ({exc})") from None
-        if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise ValueError(f"must be a sqlite or postgresql URL (got {url.get_backend_name()!r})")
         return value
 
     @field_validator("concurrency")
@@ -183,18 +182,13 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        """The URL to connect to, with the async driver: aiosqlite for SQLite, asyncpg for PostgreSQL."""
-        if not self.database_url:
-            return f"sqlite+aiosqlite:///{self.database_path}"
-        from sqlalchemy.engine import make_url
+        """The URL to connect to, with the driver :func:`~artist_desktop.store.database.normalise_url` picks."""
+        from sqlalchemy.engine import URL
 
-        url = make_url(self.database_url)
-        backend = url.get_backend_name()
-        if backend == "sqlite" and url.drivername != "sqlite+aiosqlite":
-            url = url.set(drivername="sqlite+aiosqlite")
-        elif backend == "postgresql" and url.drivername != "postgresql+asyncpg":
-            url = url.set(drivername="postgresql+asyncpg")
-        return url.render_as_string(hide_password=False)
+        from artist_desktop.store.database import normalise_url
+
+        url = self.database_url or URL.create("sqlite", database=str(self.database_path))
+        return normalise_url(url).render_as_string(hide_password=False)
 
     @property
     def team_mode(self) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from artist_desktop.config import SettingsError, load_settings, save_settings, settings_file, with_overrides
+from artist_desktop.store.database import normalise_url
 
 
 def test_defaults_use_sqlite_in_the_data_dir(isolated_user_env: Path) -> None:
@@ -27,6 +28,17 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.concurrency == 9
     assert settings.effective_database_url == "postgresql+asyncpg://team@db.example/artists"
     assert settings.deezer_api_url == "http://127.0.0.1:9999/deezer"
+
+
+@pytest.mark.parametrize(
+    "value", ["", "sqlite:////data/library.sqlite3", "postgresql+psycopg://team:pw@db.example/artists"]
+)
+def test_the_database_url_takes_its_driver_from_the_store(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("ARTIST_DESKTOP_DATABASE_URL", value)
+    settings = load_settings()
+    given = value or f"sqlite:///{settings.database_path}"
+    assert settings.effective_database_url == normalise_url(given).render_as_string(hide_password=False)
+    assert settings.team_mode is value.startswith("postgresql")
 
 
 @pytest.mark.parametrize(

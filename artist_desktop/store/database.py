@@ -38,15 +38,22 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+#: The async driver for each supported backend; :func:`normalise_url` is the one place a driver is picked.
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
 def normalise_url(url: str | URL) -> URL:
-    """The URL with the async driver this app uses: aiosqlite for SQLite, asyncpg for PostgreSQL."""
+    """The URL with the async driver this app uses (:data:`_DRIVERS`), whatever driver it named.
+
+    The settings (``effective_database_url``), the engine and Alembic all go through here.
+    ``ValueError`` for a backend other than SQLite or PostgreSQL; SQLAlchemy's ``ArgumentError``
+    for text that is not a URL at all.
+    """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+asyncpg")
-    raise ValueError(f"unsupported database {backend!r}: use a sqlite or postgresql URL")
+    if backend not in _DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use a sqlite or postgresql URL")
+    return parsed.set(drivername=_DRIVERS[backend])
 
 
 def _is_memory_sqlite(url: URL) -> bool:

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from artist_desktop.store import Base, Database, open_database, repository
+from artist_desktop.store import Base, Database, jobs, normalise_url, open_database, repository
 
 EXPECTED_TABLES = {
     "artists",
@@ -81,6 +82,25 @@ async def test_url_hides_the_password_and_selects_asyncpg() -> None:
         await database.dispose()
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///library.sqlite3", "sqlite+aiosqlite:///library.sqlite3"),
+        ("sqlite+pysqlite:///library.sqlite3", "sqlite+aiosqlite:///library.sqlite3"),
+        ("postgresql://a:pw@db/music", "postgresql+asyncpg://a:pw@db/music"),
+        ("postgresql+psycopg://a:pw@db/music", "postgresql+asyncpg://a:pw@db/music"),
+        ("postgresql+asyncpg://a:pw@db/music", "postgresql+asyncpg://a:pw@db/music"),
+    ],
+)
+def test_normalise_url_picks_the_one_async_driver_per_backend(given: str, expected: str) -> None:
+    assert normalise_url(given).render_as_string(hide_password=False) == expected
+
+
+def test_normalise_url_refuses_other_databases() -> None:
+    with pytest.raises(ValueError, match="unsupported database 'mysql': use a sqlite or postgresql URL"):
+        normalise_url("mysql://x@y/z")
+
+
 async def test_ping_is_false_when_the_server_is_not_there() -> None:
     database = Database.from_url("postgresql://postgres@127.0.0.1:1/nothing")
     try:
@@ -131,7 +151,7 @@ async def test_upgrading_a_0001_database_keeps_its_tracks_and_jobs(database_url:
         await database.migrate()
         async with database.session() as session:
             tracks = list((await session.execute(text("SELECT spotify_id, deezer_id, name FROM tracks"))).tuples())
-            job = await repository.get_job(session, "4dpARuHxo51G3z768sgnrY")
+            job = await jobs.get_job(session, "4dpARuHxo51G3z768sgnrY")
             deezer_track = await repository.upsert_track(
                 session, "Hello (Deezer)", 295000, "25", None, deezer_id="1109731", deezer_rank=900000
             )
