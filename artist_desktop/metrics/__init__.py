@@ -1,12 +1,5 @@
-"""Metric refreshes: the Deezer fan-count refresh and the Deezer-id matcher, headless."""
+"""Metric refreshes: the Deezer fan-count refresh, headless (the Deezer-id matcher is services.deezer_matcher)."""
 
-from artist_desktop.metrics.deezer_matcher import (
-    Match,
-    best_match,
-    find_deezer_id,
-    find_missing_deezer_ids,
-    undo_match,
-)
 from artist_desktop.metrics.deezer_refresh import (
     NOT_FOUND,
     DatabaseUnavailableError,
@@ -20,14 +13,9 @@ from artist_desktop.metrics.deezer_refresh import (
 __all__ = [
     "NOT_FOUND",
     "DatabaseUnavailableError",
-    "Match",
     "NothingToRefresh",
     "RefreshResult",
     "RefreshStatus",
     "RefreshSummary",
-    "best_match",
-    "find_deezer_id",
-    "find_missing_deezer_ids",
     "refresh_deezer_fans",
-    "undo_match",
 ]

@@ -34,10 +34,10 @@ from artist_desktop.domain import (
     slugify,
     utcnow,
 )
-from artist_desktop.metrics.deezer_matcher import find_deezer_id
 from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
 from artist_desktop.services import ServiceClients, ServiceError
 from artist_desktop.services.deezer import DeezerArtist, DeezerTrack
+from artist_desktop.services.deezer_matcher import find_deezer_id
 from artist_desktop.services.errors import EndpointUnavailableError, PremiumRequiredError, QuotaExceededError
 from artist_desktop.services.images import ImageClient
 from artist_desktop.services.musicbrainz import MusicBrainzArtist

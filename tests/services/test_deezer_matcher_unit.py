@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from artist_desktop.metrics import best_match
 from artist_desktop.services.deezer import DeezerArtist
+from artist_desktop.services.deezer_matcher import best_match
 
 
 def artist(deezer_id: int, name: str, nb_fan: object = 0) -> DeezerArtist:

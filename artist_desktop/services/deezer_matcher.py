@@ -1,4 +1,7 @@
-"""Finds an artist's Deezer id by name: an exact normalised-name match, ties broken by the most fans."""
+"""Finds an artist's Deezer id by name: an exact normalised-name match, ties broken by the most fans.
+
+Used by the import pipeline (METADATA) and by Metrics -> Find Deezer ids; it stores ids through the store.
+"""
 
 from __future__ import annotations
 

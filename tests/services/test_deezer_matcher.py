@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,10 @@ import pytest
 
 from artist_desktop.devtools import ApiDouble, DoubleConfig, Fault
 from artist_desktop.domain import Platform
-from artist_desktop.metrics import Match, find_deezer_id, find_missing_deezer_ids, undo_match
 from artist_desktop.services.deezer import DeezerClient
+from artist_desktop.services.deezer_matcher import Match, find_deezer_id, find_missing_deezer_ids, undo_match
 from artist_desktop.services.http import RetryPolicy
-from artist_desktop.store import Database, repository
+from artist_desktop.store import Database, open_database, repository
 
 DEEZER_ARTISTS = [
     {"id": 11, "name": "Nirvana", "nb_fan": 120},  # a small namesake
@@ -35,6 +35,25 @@ async def deezer(tmp_path: Path) -> AsyncIterator[tuple[ApiDouble, DeezerClient]
         retry = RetryPolicy(max_attempts=2, max_total=2.0, base_delay=0.01, max_delay=0.05)
         async with DeezerClient(double.urls.deezer_api_url, retry=retry) as client:
             yield double, client
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'matcher.sqlite3'}")
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def add_artist(database: Database, add_library_artist: Callable[..., Awaitable[int]]) -> Callable[..., Awaitable[int]]:
+    """``await add_artist(name, deezer_id=None)``: an artist in the library; returns its id."""
+
+    async def add(name: str, deezer_id: str | int | None = None) -> int:
+        return await add_library_artist(database, name, deezer_id)
+
+    return add
 
 
 async def deezer_ids(database: Database) -> dict[str, str]:
