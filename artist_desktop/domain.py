@@ -143,12 +143,22 @@ STAGE_RANGES: dict[Stage, tuple[int, int]] = {
 }
 
 
+#: The words a cancelled import shows: its last update's message and ``payload["reason"]``, its job's
+#: ``last_error``, the progress row's label. Code asks :attr:`ProgressUpdate.cancelled` or
+#: ``JobStatus.CANCELLED``, never these words.
+CANCELLED_MESSAGE = "Cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class ProgressUpdate:
     """One step of one artist's import, as published on the progress bus.
 
     JSON shape (the public contract): ``{"spotify_id", "stage", "progress", "message", "details",
-    "payload", "seq", "ts"}``. ``seq`` is assigned by the bus when published (0 = not yet published).
+    "payload", "seq", "ts"}``, plus ``"cancelled": true`` on the last update of a cancelled import.
+    ``seq`` is assigned by the bus when published (0 = not yet published).
+
+    A cancelled import ends in ERROR on the wire (the stages end in COMPLETE or ERROR) with ``cancelled``
+    set: build it with :meth:`cancellation`.
     """
 
     spotify_id: str
@@ -159,10 +169,28 @@ class ProgressUpdate:
     payload: dict[str, Any] | None = None
     seq: int = 0
     ts: datetime = field(default_factory=utcnow)
+    cancelled: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.progress <= 100:
             raise ValueError(f"progress must be 0-100, got {self.progress}")
+        if self.cancelled and self.stage is not Stage.ERROR:
+            raise ValueError(f"a cancelled import ends in ERROR, not {self.stage.value}")
+
+    @classmethod
+    def cancellation(
+        cls, spotify_id: str, progress: int, stage: Stage = Stage.INIT, details: str = ""
+    ) -> ProgressUpdate:
+        """The last update of an import cancelled in ``stage`` (INIT: before it started) at ``progress``."""
+        return cls(
+            spotify_id,
+            Stage.ERROR,
+            progress,
+            CANCELLED_MESSAGE,
+            details,
+            payload={"stage": stage.value, "reason": CANCELLED_MESSAGE},
+            cancelled=True,
+        )
 
     def with_seq(self, seq: int) -> ProgressUpdate:
         return replace(self, seq=seq)
@@ -171,6 +199,8 @@ class ProgressUpdate:
         data = asdict(self)
         data["stage"] = self.stage.value
         data["ts"] = self.ts.isoformat()
+        if not self.cancelled:
+            del data["cancelled"]  # the contract's keys, unchanged for every other update
         return data
 
     def to_json(self) -> str:
@@ -188,6 +218,7 @@ class ProgressUpdate:
             payload=data.get("payload"),
             seq=int(data.get("seq") or 0),
             ts=datetime.fromisoformat(ts) if isinstance(ts, str) else utcnow(),
+            cancelled=data.get("cancelled") is True,
         )
 
     @classmethod
@@ -303,10 +334,17 @@ class ServicePause:
 
 
 class JobStatus(enum.StrEnum):
-    """An import job in the ledger: queued -> running -> complete | error | cancelled.
+    """An import job in the ledger, and every change of status it may make (``store/jobs.py`` makes them):
 
-    error and cancelled go back to queued on retry; a job left running by a crashed process goes
-    back to queued on start-up.
+    - queued -> running: a worker claims it.
+    - queued -> cancelled: cancelled before it started.
+    - running -> complete | error | cancelled: the import ended.
+    - running -> queued: put back at its old place, when its worker died or stopped, or a service pause
+      stopped it.
+    - complete | error | cancelled -> queued: queued again at the end (retry, or the artist queued again).
+
+    Any other change (queued -> complete, complete -> error, ...) is refused: :meth:`can_become` says no.
+    complete, error and cancelled are final (:attr:`is_final`).
     """
 
     QUEUED = "queued"
@@ -318,6 +356,24 @@ class JobStatus(enum.StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (JobStatus.COMPLETE, JobStatus.ERROR, JobStatus.CANCELLED)
+
+    def can_become(self, target: JobStatus) -> bool:
+        """True when a job in this status may change to ``target`` (the table in the class docstring)."""
+        return target in _JOB_TRANSITIONS[self]
+
+    @classmethod
+    def sources_of(cls, target: JobStatus) -> tuple[JobStatus, ...]:
+        """The statuses a job may be in to change to ``target``, in declaration order."""
+        return tuple(status for status in cls if status.can_become(target))
+
+
+_JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.RUNNING: frozenset({JobStatus.COMPLETE, JobStatus.ERROR, JobStatus.CANCELLED, JobStatus.QUEUED}),
+    JobStatus.COMPLETE: frozenset({JobStatus.QUEUED}),
+    JobStatus.ERROR: frozenset({JobStatus.QUEUED}),
+    JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),
+}
 
 
 @dataclass(frozen=True, slots=True)

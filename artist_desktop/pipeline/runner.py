@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from artist_desktop.bus import ProgressBus, WorkerRegistry
 from artist_desktop.domain import (
+    CANCELLED_MESSAGE,
     ImportRequest,
     JobStatus,
     ProgressUpdate,
@@ -49,11 +50,10 @@ from artist_desktop.pipeline.stages import (
 )
 from artist_desktop.services import ServiceClients
 from artist_desktop.services.images import ImageClient
-from artist_desktop.store import Database, repository, service_state
+from artist_desktop.store import Database, jobs, service_state
 
 log = logging.getLogger(__name__)
 
-CANCELLED = "Cancelled"
 #: While a pause holds jobs back, a batch re-reads the database this often (seconds): a pause another
 #: process recorded, or the end of one, is seen within this time.
 PAUSE_POLL = 5.0
@@ -145,13 +145,13 @@ class BatchRunner:
         if bad:
             raise ValueError("Not Spotify artist ids: " + ", ".join(bad))
         async with self.database.session() as session, session.begin():
-            jobs = await repository.enqueue_jobs(session, requests)
+            queued = await jobs.enqueue_jobs(session, requests)
             pause = await service_state.active_pause(session, SPOTIFY)
-        for job in jobs:
+        for job in queued:
             if job.status is JobStatus.QUEUED:
                 await self.bus.publish(self._queued_update(job.spotify_id, pause, job.spotify_artist is None))
         self._wake.set()
-        return [job.spotify_id for job in jobs]
+        return [job.spotify_id for job in queued]
 
     @staticmethod
     def _queued_update(spotify_id: str, pause: ServicePause | None, needs_spotify: bool) -> ProgressUpdate:
@@ -177,18 +177,18 @@ class BatchRunner:
         async with self.database.session() as session:
             if await service_state.active_pause(session, SPOTIFY) is None:
                 return []
-            return await repository.queued_needing_spotify(session)
+            return await jobs.queued_needing_spotify(session)
 
     async def resume_interrupted(self) -> int:
         """Jobs whose worker died go back to the queue: at once when it was a process of this machine that
         is gone, else once its heartbeat is older than `job_timeout` (a worker on another machine)."""
         async with self.database.session() as session, session.begin():
-            workers = await repository.running_workers(session)
+            workers = await jobs.running_workers(session)
             count = 0
             for worker in workers:
                 if worker is not None and worker != self.worker and _local_process_is_gone(worker):
-                    count += await repository.resume_interrupted_jobs(session, worker=worker)
-            count += await repository.resume_interrupted_jobs(
+                    count += await jobs.resume_interrupted_jobs(session, worker=worker)
+            count += await jobs.resume_interrupted_jobs(
                 session, heartbeat_before=utcnow() - timedelta(seconds=self.job_timeout)
             )
         if count:
@@ -203,7 +203,7 @@ class BatchRunner:
             while True:
                 try:
                     async with self.database.session() as session, session.begin():
-                        await repository.heartbeat_jobs(session, self.worker, list(self._running))
+                        await jobs.heartbeat_jobs(session, self.worker, list(self._running))
                     if self.registry is not None:
                         await self.registry.announce(self.worker, ttl=self.job_timeout)
                     await self.resume_interrupted()
@@ -230,8 +230,8 @@ class BatchRunner:
 
     async def retry_failed(self) -> int:
         async with self.database.session() as session:
-            jobs = await repository.list_jobs(session)
-        failed = [job.spotify_id for job in jobs if job.status in (JobStatus.ERROR, JobStatus.CANCELLED)]
+            ledger = await jobs.list_jobs(session)
+        failed = [job.spotify_id for job in ledger if job.status in (JobStatus.ERROR, JobStatus.CANCELLED)]
         await self._requeue(failed)
         return len(failed)
 
@@ -239,7 +239,7 @@ class BatchRunner:
         if not spotify_ids:
             return
         async with self.database.session() as session, session.begin():
-            names = {job.spotify_id: job.name for job in await repository.list_jobs(session)}
+            names = {job.spotify_id: job.name for job in await jobs.list_jobs(session)}
         await self.enqueue([(spotify_id, names.get(spotify_id, spotify_id)) for spotify_id in spotify_ids])
 
     async def cancel(self, spotify_id: str) -> None:
@@ -248,13 +248,13 @@ class BatchRunner:
             await self._cancel_tasks([spotify_id])
             return
         async with self.database.session() as session, session.begin():
-            changed = await repository.cancel_queued_jobs(session, [spotify_id], CANCELLED)
+            changed = await jobs.cancel_queued_jobs(session, [spotify_id])
         for cancelled in changed:
             await self._publish_cancelled(cancelled, 0)
 
     async def cancel_all(self) -> None:
         async with self.database.session() as session, session.begin():
-            changed = await repository.cancel_queued_jobs(session, None, CANCELLED)
+            changed = await jobs.cancel_queued_jobs(session, None)
         for cancelled in changed:
             await self._publish_cancelled(cancelled, 0)
         while self._running:  # a claim in flight while the queue was cancelled adds one more task
@@ -264,15 +264,15 @@ class BatchRunner:
         """Take an artist off the queue (and out of the progress view)."""
         await self.cancel(spotify_id)
         async with self.database.session() as session, session.begin():
-            await repository.remove_job(session, spotify_id)
+            await jobs.remove_job(session, spotify_id)
         await self.bus.clear(spotify_id)
 
     async def outcomes(self, spotify_ids: Iterable[str] | None = None) -> list[JobOutcome]:
         async with self.database.session() as session:
-            jobs = await repository.list_jobs(session)
+            ledger = await jobs.list_jobs(session)
         wanted = None if spotify_ids is None else list(spotify_ids)
-        by_id = {job.spotify_id: job for job in jobs}
-        chosen = [by_id[i] for i in wanted if i in by_id] if wanted is not None else jobs
+        by_id = {job.spotify_id: job for job in ledger}
+        chosen = [by_id[i] for i in wanted if i in by_id] if wanted is not None else ledger
         return [JobOutcome(job.spotify_id, job.name, job.status, job.stage, job.last_error) for job in chosen]
 
     # -- running ---------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ class BatchRunner:
             await self._cancel_running()
             if interrupted:
                 async with self.database.session() as session, session.begin():
-                    await repository.resume_interrupted_jobs(session, worker=self.worker)
+                    await jobs.resume_interrupted_jobs(session, worker=self.worker)
                 for spotify_id in interrupted:
                     await self.bus.publish(ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued (interrupted)"))
         finally:
@@ -371,10 +371,10 @@ class BatchRunner:
         for spotify_id in tasks:
             # A task cancelled before its first step, or whose own closing write failed, is closed here.
             async with self.database.session() as session, session.begin():
-                job = await repository.get_job(session, spotify_id)
+                job = await jobs.get_job(session, spotify_id)
                 if job is None or job.status is not JobStatus.RUNNING:
                     continue
-                await repository.finish_job(session, spotify_id, JobStatus.CANCELLED, error=CANCELLED)
+                await jobs.finish_job(session, spotify_id, JobStatus.CANCELLED, error=CANCELLED_MESSAGE)
             await self._publish_cancelled(spotify_id, job.progress if spotify_id not in never_started else 0)
 
     async def _running_elsewhere(self, spotify_ids: list[str]) -> bool:
@@ -382,7 +382,7 @@ class BatchRunner:
         if not spotify_ids:
             return False
         async with self.database.session() as session:
-            running = await repository.list_jobs(session, [JobStatus.RUNNING])
+            running = await jobs.list_jobs(session, [JobStatus.RUNNING])
         wanted = set(spotify_ids)
         return any(job.spotify_id in wanted and job.worker != self.worker for job in running)
 
@@ -390,7 +390,7 @@ class BatchRunner:
         """The Spotify pause in force when it holds queued jobs back, else None."""
         async with self.database.session() as session:
             pause = await service_state.active_pause(session, SPOTIFY)
-            if pause is None or not await repository.count_waiting_for_spotify(session):
+            if pause is None or not await jobs.count_waiting_for_spotify(session):
                 return None
         return pause
 
@@ -400,7 +400,7 @@ class BatchRunner:
         while free > 0:
             async with self.database.session() as session, session.begin():
                 pause = await service_state.active_pause(session, SPOTIFY)
-                job = await repository.claim_next_job(session, self.worker, spotify_paused=pause is not None)
+                job = await jobs.claim_next_job(session, self.worker, spotify_paused=pause is not None)
             await self._saw_pause(pause)
             if job is None:
                 break
@@ -427,7 +427,7 @@ class BatchRunner:
         self.deps.clients.spotify.gate.close_for((pause.resume_at - utcnow()).total_seconds(), pause.reason or None)
         log.warning("%s; imports that need it wait", pause.sentence())
         async with self.database.session() as session:
-            waiting = await repository.queued_needing_spotify(session)
+            waiting = await jobs.queued_needing_spotify(session)
         for spotify_id in waiting:
             await self.bus.publish(self._queued_update(spotify_id, pause, True))
 
@@ -435,7 +435,7 @@ class BatchRunner:
         """The artist met a service pause: record it for every process, and put the artist back in the queue."""
         async with self.database.session() as session, session.begin():
             pause = await service_state.record_pause(session, pause)
-            await repository.put_back_waiting(session, job.spotify_id, pause.waiting_message())
+            await jobs.put_back_waiting(session, job.spotify_id, pause.waiting_message())
         try:
             await self.bus.record_pause(pause)
         except (RedisError, OSError) as exc:  # the database holds the pause; Redis only shares it faster
@@ -458,7 +458,7 @@ class BatchRunner:
             await self._pause(job, paused.pause)
         except asyncio.CancelledError:
             if not self._stopping:
-                await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED))
+                await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED_MESSAGE))
             raise
         except StageFailed as exc:
             await self._end(job, reporter, JobStatus.ERROR, exc.stage, exc.reason)
@@ -473,7 +473,7 @@ class BatchRunner:
             return
         try:
             async with self.database.session() as session, session.begin():
-                await repository.update_job_progress(
+                await jobs.update_job_progress(
                     session, update.spotify_id, update.stage, update.progress, update.message
                 )
         except SQLAlchemyError as exc:  # the ledger's copy of the progress is a convenience: the bus has it
@@ -483,7 +483,7 @@ class BatchRunner:
         self, job: ArtistImport, reporter: Reporter, status: JobStatus, stage: Stage, error: str | None
     ) -> None:
         async with self.database.session() as session, session.begin():
-            await repository.finish_job(
+            await jobs.finish_job(
                 session,
                 job.spotify_id,
                 status,
@@ -495,18 +495,15 @@ class BatchRunner:
         if status is JobStatus.COMPLETE:
             message = "Imported" + (" with warnings" if job.warnings else "")
             await reporter.publish(Stage.COMPLETE, 100, message, {"artist_id": job.artist_id, "name": job.name})
+        elif status is JobStatus.CANCELLED:
+            await self._publish_cancelled(job.spotify_id, job.progress, stage, job.details)
         else:
             await reporter.publish(
                 Stage.ERROR, job.progress, error or "Failed", {"stage": stage.value, "reason": error}
             )
 
-    async def _publish_cancelled(self, spotify_id: str, progress: int) -> None:
-        await self.bus.publish(
-            ProgressUpdate(
-                spotify_id,
-                Stage.ERROR,
-                progress,
-                CANCELLED,
-                payload={"stage": Stage.INIT.value, "reason": CANCELLED},
-            )
-        )
+    async def _publish_cancelled(
+        self, spotify_id: str, progress: int, stage: Stage = Stage.INIT, details: str = ""
+    ) -> None:
+        """The import's last update: cancelled in ``stage`` (INIT: before it started)."""
+        await self.bus.publish(ProgressUpdate.cancellation(spotify_id, progress, stage, details))

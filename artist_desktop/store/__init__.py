@@ -1,10 +1,11 @@
-"""The store layer: SQLAlchemy models, the database handle with its migrations, and repository functions.
+"""The store layer: SQLAlchemy models, the database handle with its migrations, the library's repository
+functions and the import-job ledger.
 
-Import from here (``from artist_desktop.store import Database, repository``); nothing in this package
+Import from here (``from artist_desktop.store import Database, jobs, repository``); nothing in this package
 knows about HTTP, Redis or Qt.
 """
 
-from artist_desktop.store import repository
+from artist_desktop.store import jobs, repository
 from artist_desktop.store.database import Database, alembic_config, normalise_url, open_database
 from artist_desktop.store.models import (
     Artist,
@@ -38,6 +39,7 @@ __all__ = [
     "RefreshRunStatus",
     "Track",
     "alembic_config",
+    "jobs",
     "normalise_url",
     "open_database",
     "repository",

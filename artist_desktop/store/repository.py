@@ -1,5 +1,6 @@
-"""Repository functions: every read and write the app makes, as plain async functions on an AsyncSession.
+"""The library's reads and writes: artists, platform ids, metrics, tracks, media and metric refresh runs.
 
+Plain async functions on an AsyncSession. The import-job ledger is :mod:`artist_desktop.store.jobs`.
 Callers own the transaction (they commit or roll back); these functions only flush. Upserts use the
 dialect's ``INSERT .. ON CONFLICT`` so running an import or a refresh twice changes nothing the
 second time.
@@ -11,34 +12,27 @@ else is SQLAlchemy's own (``sqlalchemy.exc.SQLAlchemyError``), never retried her
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from artist_desktop.domain import ArtistRecord, ImportRequest, JobStatus, MetricType, Platform, Stage, utcnow
+from artist_desktop.domain import ArtistRecord, MetricType, Platform, utcnow
+from artist_desktop.store._sql import chunks, insert, rowcount
 from artist_desktop.store.models import (
     Artist,
     ArtistMetric,
     ArtistPlatformId,
     ArtistTrack,
-    Base,
-    ImportJob,
     MediaAsset,
     MetricRefreshResult,
     MetricRefreshRun,
     RefreshRunStatus,
     Track,
 )
-
-_T = TypeVar("_T")
-
-#: Bound parameters per IN (...) list; well under SQLite's and asyncpg's limits.
-_CHUNK = 500
 
 
 class PlatformIdConflict(ValueError):
@@ -77,26 +71,6 @@ class LibraryRow:
     updated_at: datetime
 
 
-def _chunks(values: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _insert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
-    """The INSERT that supports ON CONFLICT on the session's database (SQLite or PostgreSQL)."""
-    if _dialect(session) == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-def _rowcount(result: Any) -> int:
-    return cast(CursorResult[Any], result).rowcount
-
-
 # --- artists, platform ids, metrics ---------------------------------------------------------------
 
 
@@ -109,7 +83,7 @@ async def upsert_artist(session: AsyncSession, record: ArtistRecord) -> int:
     """
     now = utcnow()
     table = Artist.__table__
-    stmt = _insert(session, Artist).values(
+    stmt = insert(session, Artist).values(
         name=record.name,
         slug=record.slug,
         bio=record.bio,
@@ -160,7 +134,7 @@ async def upsert_platform_id(session: AsyncSession, artist_id: int, platform: st
         return
     if owner is not None:
         raise PlatformIdConflict(platform, platform_id, owner, artist_id)
-    stmt = _insert(session, ArtistPlatformId).values(artist_id=artist_id, platform=platform, platform_id=platform_id)
+    stmt = insert(session, ArtistPlatformId).values(artist_id=artist_id, platform=platform, platform_id=platform_id)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[ArtistPlatformId.artist_id, ArtistPlatformId.platform],
@@ -174,7 +148,7 @@ async def delete_platform_id(session: AsyncSession, artist_id: int, platform: st
     result = await session.execute(
         delete(ArtistPlatformId).where(ArtistPlatformId.artist_id == artist_id, ArtistPlatformId.platform == platform)
     )
-    return _rowcount(result) > 0
+    return rowcount(result) > 0
 
 
 async def upsert_metric(
@@ -184,7 +158,7 @@ async def upsert_metric(
 
     ``date`` must be timezone-aware (it is stored as UTC).
     """
-    stmt = _insert(session, ArtistMetric).values(
+    stmt = insert(session, ArtistMetric).values(
         artist_id=artist_id, platform=platform, metric_type=metric_type, value=float(value), date=date
     )
     await session.execute(
@@ -302,7 +276,7 @@ async def spotify_ids_in_library(session: AsyncSession, spotify_ids: Iterable[st
     """Which of these Spotify artist ids are already in the library (to mark search results)."""
     wanted = list(dict.fromkeys(spotify_ids))
     found: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         found.update(
             await session.scalars(
                 select(ArtistPlatformId.platform_id).where(
@@ -335,7 +309,7 @@ async def upsert_track(
     """
     if spotify_id is None and deezer_id is None:
         raise ValueError("a track needs a Spotify id or a Deezer id")
-    stmt = _insert(session, Track).values(
+    stmt = insert(session, Track).values(
         spotify_id=spotify_id,
         deezer_id=deezer_id,
         name=name,
@@ -365,7 +339,7 @@ async def set_artist_tracks(session: AsyncSession, artist_id: int, track_ids: Se
     ordered = list(dict.fromkeys(track_ids))
     if ordered:
         await session.execute(
-            _insert(session, ArtistTrack),
+            insert(session, ArtistTrack),
             [
                 {"artist_id": artist_id, "track_id": track_id, "rank": rank}
                 for rank, track_id in enumerate(ordered, start=1)
@@ -397,7 +371,7 @@ async def upsert_media_asset(
     height: int | None = None,
 ) -> int:
     """Record a cached file for (artist, source URL); a re-download replaces the row. Returns its id."""
-    stmt = _insert(session, MediaAsset).values(
+    stmt = insert(session, MediaAsset).values(
         artist_id=artist_id,
         kind=kind,
         source_url=source_url,
@@ -423,364 +397,6 @@ async def media_assets(session: AsyncSession, artist_id: int) -> list[MediaAsset
     return list(
         await session.scalars(select(MediaAsset).where(MediaAsset.artist_id == artist_id).order_by(MediaAsset.id))
     )
-
-
-# --- import jobs ------------------------------------------------------------------------------------
-
-
-async def _next_position(session: AsyncSession) -> int:
-    last = await session.scalar(select(func.max(ImportJob.position)))
-    return (last or 0) + 1
-
-
-def _reset_to_queued(job: ImportJob, position: int | None = None) -> None:
-    job.status = JobStatus.QUEUED
-    job.stage = Stage.INIT
-    job.progress = 0
-    job.message = ""
-    job.worker = None
-    job.started_at = None
-    job.finished_at = None
-    if position is not None:
-        job.position = position
-
-
-async def enqueue_jobs(session: AsyncSession, items: Iterable[ImportRequest | tuple[str, str]]) -> list[ImportJob]:
-    """Add artists to the end of the queue, in the order given; returns their jobs.
-
-    An :class:`ImportRequest` may carry Spotify's artist object (picked from search results): it is kept
-    with the job so METADATA needs no Spotify request. A job already queued or running is left as it is
-    (it gains the artist object if it had none); a finished one (complete, error, cancelled) is queued
-    again at the end, keeping its attempts count and last error.
-    """
-    wanted: dict[str, ImportRequest] = {}  # first occurrence fixes the order, the last name wins
-    for item in items:
-        request = item if isinstance(item, ImportRequest) else ImportRequest(item[0], item[1])
-        earlier = wanted.get(request.spotify_id)
-        if earlier is not None and request.spotify_artist is None:
-            request = ImportRequest(request.spotify_id, request.name, earlier.spotify_artist)
-        wanted[request.spotify_id] = request
-    existing: dict[str, ImportJob] = {}
-    for chunk in _chunks(list(wanted)):
-        for job in await session.scalars(select(ImportJob).where(ImportJob.spotify_id.in_(chunk))):
-            existing[job.spotify_id] = job
-    position = await _next_position(session)
-    jobs: list[ImportJob] = []
-    for spotify_id, request in wanted.items():
-        name = request.name or spotify_id
-        found = existing.get(spotify_id)
-        if found is None:
-            job = ImportJob(
-                spotify_id=spotify_id,
-                name=name,
-                position=position,
-                status=JobStatus.QUEUED,
-                stage=Stage.INIT,
-                progress=0,
-                message="",
-                attempts=0,
-                spotify_artist=request.spotify_artist,
-            )
-            session.add(job)
-            position += 1
-        else:
-            job = found
-            if request.spotify_artist is not None:
-                job.spotify_artist = request.spotify_artist
-            if job.status.is_final:
-                if request.name or not job.name:
-                    job.name = name
-                _reset_to_queued(job, position)
-                position += 1
-        jobs.append(job)
-    await session.flush()
-    return jobs
-
-
-async def get_job(session: AsyncSession, spotify_id: str) -> ImportJob | None:
-    job: ImportJob | None = await session.scalar(
-        select(ImportJob).where(ImportJob.spotify_id == spotify_id).execution_options(populate_existing=True)
-    )
-    return job
-
-
-async def list_jobs(session: AsyncSession, statuses: Iterable[JobStatus] | None = None) -> list[ImportJob]:
-    """The ledger in selection order (optionally only some statuses), for the queue view and history."""
-    stmt = select(ImportJob).order_by(ImportJob.position, ImportJob.id)
-    if statuses is not None:
-        stmt = stmt.where(ImportJob.status.in_(list(statuses)))
-    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
-
-
-async def job_names(session: AsyncSession, spotify_ids: Iterable[str]) -> dict[str, str]:
-    """The display names the ledger knows for these ids (in chunks: SQL parameter lists are bounded)."""
-    wanted = list(dict.fromkeys(spotify_ids))
-    names: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        rows = await session.execute(
-            select(ImportJob.spotify_id, ImportJob.name).where(ImportJob.spotify_id.in_(wanted[start : start + 500]))
-        )
-        names.update({spotify_id: name for spotify_id, name in rows.tuples()})
-    return names
-
-
-async def next_queued_jobs(session: AsyncSession, limit: int) -> list[ImportJob]:
-    """The next ``limit`` queued jobs in selection order (not claimed: see :func:`claim_job`)."""
-    stmt = (
-        select(ImportJob)
-        .where(ImportJob.status == JobStatus.QUEUED)
-        .order_by(ImportJob.position, ImportJob.id)
-        .limit(limit)
-    )
-    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
-
-
-async def claim_job(session: AsyncSession, job_id: int, worker: str) -> bool:
-    """Take a queued job for ``worker`` (queued -> running, one more attempt); False if someone else did.
-
-    The check and the change are one conditional UPDATE, so two workers never both win.
-    """
-    now = utcnow()
-    result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status == JobStatus.QUEUED)
-        .values(
-            status=JobStatus.RUNNING,
-            stage=Stage.INIT,
-            progress=0,
-            attempts=ImportJob.attempts + 1,
-            worker=worker,
-            started_at=now,
-            heartbeat_at=now,
-            finished_at=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result) == 1
-
-
-async def claim_next_job(session: AsyncSession, worker: str, *, spotify_paused: bool = False) -> ImportJob | None:
-    """Claim the first queued job in selection order, or None when the queue is empty.
-
-    With ``spotify_paused`` (Spotify's quota is used up) only jobs that carry their Spotify artist object
-    are claimed: the others need a Spotify request and wait in the queue.
-    On PostgreSQL the candidate is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
-    different jobs without waiting; on SQLite (one writer at a time) a lost race simply tries the next.
-    """
-    while True:
-        stmt = (
-            select(ImportJob.id)
-            .where(ImportJob.status == JobStatus.QUEUED)
-            .order_by(ImportJob.position, ImportJob.id)
-            .limit(1)
-        )
-        if spotify_paused:
-            stmt = stmt.where(ImportJob.spotify_artist.is_not(None))
-        if _dialect(session) == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        job_id = await session.scalar(stmt)
-        if job_id is None:
-            return None
-        if await claim_job(session, job_id, worker):
-            return await session.get(ImportJob, job_id, populate_existing=True)
-
-
-async def update_job_progress(
-    session: AsyncSession, spotify_id: str, stage: Stage, progress: int, message: str
-) -> bool:
-    """Record the job's current stage (also its heartbeat); False if there is no such job."""
-    now = utcnow()
-    result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.spotify_id == spotify_id)
-        .values(stage=stage, progress=progress, message=message, heartbeat_at=now, updated_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result) > 0
-
-
-async def finish_job(
-    session: AsyncSession,
-    spotify_id: str,
-    status: JobStatus,
-    error: str | None = None,
-    artist_id: int | None = None,
-    name: str | None = None,
-    failed_stage: Stage | None = None,
-) -> bool:
-    """Close the job: complete (stage COMPLETE, 100 %), error (progress kept) or cancelled.
-
-    An error records ``failed_stage`` (the stage that failed) as the job's stage, or ERROR when unknown.
-
-    ``error`` becomes ``last_error`` (cleared on success); ``artist_id`` and ``name`` (the name the
-    import found) are recorded when given. False if there is no such job.
-    """
-    if not status.is_final:
-        raise ValueError(f"finish_job needs a final status, not {status.value!r}")
-    now = utcnow()
-    values: dict[str, Any] = {
-        "status": status,
-        "last_error": error,
-        "finished_at": now,
-        "heartbeat_at": now,
-        "updated_at": now,
-    }
-    if status is JobStatus.COMPLETE:
-        values.update(stage=Stage.COMPLETE, progress=100)
-    elif status is JobStatus.ERROR:
-        values["stage"] = failed_stage or Stage.ERROR
-    if artist_id is not None:
-        values["artist_id"] = artist_id
-    if name:
-        values["name"] = name
-    result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.spotify_id == spotify_id)
-        .values(**values)
-        .execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result) > 0
-
-
-async def cancel_queued_jobs(
-    session: AsyncSession, spotify_ids: Iterable[str] | None = None, reason: str = "Cancelled"
-) -> list[str]:
-    """Cancel queued jobs (these ids, or all when None) so they never start; returns the ids cancelled.
-
-    Running jobs are untouched: their worker stops them and records the outcome with :func:`finish_job`.
-    """
-    now = utcnow()
-    stmt = update(ImportJob).where(ImportJob.status == JobStatus.QUEUED)
-    if spotify_ids is not None:
-        wanted = list(dict.fromkeys(spotify_ids))
-        if not wanted:
-            return []
-        stmt = stmt.where(ImportJob.spotify_id.in_(wanted))
-    result = await session.execute(
-        stmt.values(status=JobStatus.CANCELLED, last_error=reason, finished_at=now, updated_at=now)
-        .returning(ImportJob.spotify_id, ImportJob.position)
-        .execution_options(synchronize_session="fetch")
-    )
-    return [spotify_id for spotify_id, _ in sorted(result.all(), key=lambda row: row[1])]
-
-
-async def requeue_jobs(session: AsyncSession, statuses: Iterable[JobStatus]) -> int:
-    """Queue every job in these final statuses again, at the end in their old order (retry failed).
-
-    Running jobs are not accepted: a live worker owns them (see :func:`resume_interrupted_jobs`).
-    """
-    wanted = set(statuses)
-    if not all(status.is_final for status in wanted):
-        raise ValueError("only finished jobs (complete, error, cancelled) can be requeued")
-    if not wanted:
-        return 0
-    jobs = list(
-        await session.scalars(
-            select(ImportJob).where(ImportJob.status.in_(list(wanted))).order_by(ImportJob.position, ImportJob.id)
-        )
-    )
-    position = await _next_position(session)
-    for offset, job in enumerate(jobs):
-        _reset_to_queued(job, position + offset)
-    await session.flush()
-    return len(jobs)
-
-
-async def count_waiting_for_spotify(session: AsyncSession) -> int:
-    """Queued jobs that need a Spotify request (they carry no Spotify artist object)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(ImportJob)
-        .where(ImportJob.status == JobStatus.QUEUED, ImportJob.spotify_artist.is_(None))
-    )
-    return int(count or 0)
-
-
-async def queued_needing_spotify(session: AsyncSession) -> list[str]:
-    """The ids of queued jobs that need a Spotify request, in selection order."""
-    result = await session.scalars(
-        select(ImportJob.spotify_id)
-        .where(ImportJob.status == JobStatus.QUEUED, ImportJob.spotify_artist.is_(None))
-        .order_by(ImportJob.position, ImportJob.id)
-    )
-    return list(result)
-
-
-async def put_back_waiting(session: AsyncSession, spotify_id: str, message: str) -> bool:
-    """A running job that a service pause stopped goes back to the queue at its old place (running -> queued),
-    its attempt not counted, with ``message`` ("Waiting for Spotify (resumes 14:20)")."""
-    result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.spotify_id == spotify_id, ImportJob.status == JobStatus.RUNNING)
-        .values(
-            status=JobStatus.QUEUED,
-            stage=Stage.INIT,
-            progress=0,
-            message=message,
-            attempts=case((ImportJob.attempts > 0, ImportJob.attempts - 1), else_=0),
-            worker=None,
-            started_at=None,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result) > 0
-
-
-async def heartbeat_jobs(session: AsyncSession, worker: str, spotify_ids: Iterable[str]) -> int:
-    """Say the worker still runs these jobs (so no other worker takes them over); returns how many."""
-    wanted = list(spotify_ids)
-    if not wanted:
-        return 0
-    result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.status == JobStatus.RUNNING, ImportJob.worker == worker, ImportJob.spotify_id.in_(wanted))
-        .values(heartbeat_at=utcnow())
-        .execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result)
-
-
-async def running_workers(session: AsyncSession) -> set[str | None]:
-    """The workers named on running jobs (None: a job from before workers were recorded)."""
-    result = await session.execute(select(ImportJob.worker).where(ImportJob.status == JobStatus.RUNNING).distinct())
-    return set(result.scalars().all())
-
-
-async def resume_interrupted_jobs(
-    session: AsyncSession, worker: str | None = None, heartbeat_before: datetime | None = None
-) -> int:
-    """Put jobs left running by a process that died back in the queue (at their old place).
-
-    With no filter every running job is requeued (start-up of the only process); ``worker`` limits it
-    to one worker's jobs and ``heartbeat_before`` to jobs silent since then (a shared server).
-    """
-    stmt = update(ImportJob).where(ImportJob.status == JobStatus.RUNNING)
-    if worker is not None:
-        stmt = stmt.where(ImportJob.worker == worker)
-    if heartbeat_before is not None:
-        stmt = stmt.where(ImportJob.heartbeat_at < heartbeat_before)
-    result = await session.execute(
-        stmt.values(
-            status=JobStatus.QUEUED,
-            stage=Stage.INIT,
-            progress=0,
-            message="",
-            worker=None,
-            started_at=None,
-            updated_at=utcnow(),
-        ).execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result)
-
-
-async def remove_job(session: AsyncSession, spotify_id: str) -> bool:
-    """Delete the job from the ledger (the artist, if imported, stays); True if it existed."""
-    result = await session.execute(
-        delete(ImportJob).where(ImportJob.spotify_id == spotify_id).execution_options(synchronize_session="fetch")
-    )
-    return _rowcount(result) > 0
 
 
 # --- metric refresh runs ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from artist_desktop.domain import ProgressUpdate, Stage
+from artist_desktop.domain import CANCELLED_MESSAGE, ProgressUpdate, Stage
 from artist_desktop.ui.pauses import PAUSED_COLOR, paint_hourglass, parse_resume_at, resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
@@ -55,7 +55,6 @@ IDLE_TICKS = 3
 #: Status accents (the only colours not taken from the palette).
 ERROR_COLOR = QColor("#d32f2f")
 SUCCESS_COLOR = QColor("#2e7d32")
-CANCELLED = "Cancelled"
 PAUSED = "Paused"
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -84,7 +83,7 @@ class ProgressRow:
 
     @property
     def is_cancelled(self) -> bool:
-        return self.is_error and self.reason == CANCELLED
+        return self.update.cancelled
 
     @property
     def is_final(self) -> bool:
@@ -380,7 +379,7 @@ class ProgressDelegate(QStyledItemDelegate):
         )
         # Stage label above the bar, the bar below it.
         stage_rect = QRect(bar_left, rect.top() + 4, self.BAR_WIDTH, half - 4)
-        stage_text = CANCELLED if row.is_cancelled else PAUSED if waiting else row.update.stage.label
+        stage_text = CANCELLED_MESSAGE if row.is_cancelled else PAUSED if waiting else row.update.stage.label
         painter.setPen(
             ERROR_COLOR
             if row.is_error and not row.is_cancelled

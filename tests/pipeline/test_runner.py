@@ -14,7 +14,7 @@ from artist_desktop.app import AppServices
 from artist_desktop.bus import ProgressBus
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble, Fault
-from artist_desktop.domain import JobStatus, ProgressUpdate, Stage, utcnow
+from artist_desktop.domain import CANCELLED_MESSAGE, JobStatus, ProgressUpdate, Stage, utcnow
 from artist_desktop.store import models
 
 ROW_TABLES = (
@@ -89,7 +89,7 @@ async def test_batch_of_20_with_injected_failures(
     assert "Spotify" in (failed[0].error or "")
 
     finals = {sid: updates[-1] for sid, updates in recorder.seen.items()}
-    assert finals[unknown.spotify_id].stage is Stage.ERROR
+    assert finals[unknown.spotify_id].stage is Stage.ERROR and not finals[unknown.spotify_id].cancelled
     assert finals[unknown.spotify_id].payload == {"stage": "METADATA", "reason": failed[0].error}
     assert "Deezer" in finals[deezer_down.spotify_id].details
     assert finals[deezer_down.spotify_id].stage is Stage.COMPLETE
@@ -167,12 +167,15 @@ async def test_cancel_all_leaves_nothing_half_written_and_retry_completes(
     cancelled = [o for o in outcomes if o.status is JobStatus.CANCELLED]
     assert len(complete) + len(cancelled) == 12, [o for o in outcomes if o not in complete + cancelled]
     assert cancelled, "cancel_all came after every import had finished"
-    assert all(o.error == "Cancelled" for o in cancelled)
+    assert all(o.error == CANCELLED_MESSAGE for o in cancelled)
     counts = await _counts(services)
     assert counts["artists"] == len(complete)
     snapshots = await services.bus.snapshots()
+    # Cancelled is a state on the wire: ERROR (the stages end in COMPLETE or ERROR) marked cancelled.
     assert all(snapshots[o.spotify_id].stage is Stage.ERROR for o in cancelled)
-    assert all(snapshots[o.spotify_id].message == "Cancelled" for o in cancelled)
+    assert all(snapshots[o.spotify_id].cancelled for o in cancelled)
+    assert all(snapshots[o.spotify_id].message == CANCELLED_MESSAGE for o in cancelled)
+    assert not any(snapshots[o.spotify_id].cancelled for o in complete)
 
     api_double.set_latency(0.0)
     assert await services.runner.retry_failed() == len(cancelled)
@@ -199,14 +202,15 @@ async def test_cancel_one_running_artist(
     [outcome] = await services.runner.outcomes([target.spotify_id])
     assert outcome.status is JobStatus.CANCELLED
     snapshot = await services.bus.snapshot(target.spotify_id)
-    assert snapshot is not None and snapshot.stage is Stage.ERROR and snapshot.message == "Cancelled"
+    assert snapshot is not None and snapshot.stage is Stage.ERROR and snapshot.cancelled
+    assert snapshot.message == CANCELLED_MESSAGE
     assert (await _counts(services))["artists"] == 0
 
 
 async def test_resume_after_a_crash_requeues_running_jobs(
     services: AppServices, catalog_artists: list[CatalogArtist]
 ) -> None:
-    from artist_desktop.store import repository
+    from artist_desktop.store import jobs
 
     gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
     await gone.wait()
@@ -214,8 +218,8 @@ async def test_resume_after_a_crash_requeues_running_jobs(
     artists = catalog_artists[:3]
     await services.runner.enqueue([(a.spotify_id, a.name) for a in artists])
     async with services.database.session() as session, session.begin():
-        assert await repository.claim_next_job(session, dead_worker) is not None
-        assert await repository.claim_next_job(session, "other-machine:4242") is not None
+        assert await jobs.claim_next_job(session, dead_worker) is not None
+        assert await jobs.claim_next_job(session, "other-machine:4242") is not None
     # The dead local process's job comes back at once; the other machine's only once its heartbeat is old.
     assert await services.runner.resume_interrupted() == 1
     async with services.database.session() as session, session.begin():
@@ -229,7 +233,7 @@ async def test_resume_after_a_crash_requeues_running_jobs(
     outcomes = await services.runner.outcomes()
     assert {o.status for o in outcomes} == {JobStatus.COMPLETE}
     async with services.database.session() as session:
-        attempts = sorted(job.attempts for job in await repository.list_jobs(session))
+        attempts = sorted(job.attempts for job in await jobs.list_jobs(session))
     assert attempts == [1, 2, 2]  # a taken-over job counts its new attempt
 
 

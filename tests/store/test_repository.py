@@ -48,6 +48,7 @@ async def test_upsert_artist_by_slug_is_idempotent_and_keeps_known_fields(databa
         again = await repository.upsert_artist(session, first)
         await session.commit()
         assert await repository.artist_slug(session, artist_id) == "daft-punk"
+        assert await repository.artist_slug(session, artist_id + 1) is None
     assert again == artist_id
 
     # A later import where MusicBrainz failed: no country, no genres; followers grew.

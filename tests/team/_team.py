@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from artist_desktop.devtools.api_double import ApiDouble
-from artist_desktop.store import open_database, repository
+from artist_desktop.store import jobs, open_database
 
 
 async def enqueue(url: str, double: ApiDouble, count: int) -> list[str]:
@@ -18,7 +18,7 @@ async def enqueue(url: str, double: ApiDouble, count: int) -> list[str]:
     try:
         artists = double.catalog.artists[:count]
         async with database.session() as session, session.begin():
-            await repository.enqueue_jobs(session, [(a.spotify_id, a.name) for a in artists])
+            await jobs.enqueue_jobs(session, [(a.spotify_id, a.name) for a in artists])
         return [a.spotify_id for a in artists]
     finally:
         await database.dispose()
@@ -28,7 +28,7 @@ async def list_jobs(url: str) -> list[Any]:
     database = await open_database(url)
     try:
         async with database.session() as session:
-            return list(await repository.list_jobs(session))
+            return list(await jobs.list_jobs(session))
     finally:
         await database.dispose()
 

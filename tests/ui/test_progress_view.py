@@ -187,7 +187,7 @@ def _recount(model: ProgressModel) -> tuple[int, int, int, int]:
     """The totals the status bar must show, counted the slow way over every row."""
     rows = [model.row_at(n) for n in range(model.rowCount())]
     finished = [row for row in rows if row.is_final]
-    failed = [row for row in finished if row.is_error and row.reason != "Cancelled"]
+    failed = [row for row in finished if row.is_error and not row.update.cancelled]
     points = sum(100 if row.is_final else row.update.progress for row in rows)
     return len(finished), len(failed), len(rows), round(points / len(rows)) if rows else 0
 
@@ -198,7 +198,6 @@ def test_running_totals_match_a_recount_through_errors_cancels_retries_and_remov
     model.totals_changed.connect(lambda *totals: shown.append(totals))
     ids = [f"{n:022d}" for n in range(30)]
     rng = random.Random(5)
-    cancelled = {"stage": "MEDIA", "reason": "Cancelled"}
     for round_ in range(40):
         for spotify_id in rng.sample(ids, 8):
             kind = rng.choice(["work", "work", "error", "cancel", "complete", "retry"])
@@ -207,7 +206,7 @@ def test_running_totals_match_a_recount_through_errors_cancels_retries_and_remov
             elif kind == "error":
                 update = ProgressUpdate(spotify_id, Stage.ERROR, 30, "Deezer down", payload={"reason": "Deezer down"})
             elif kind == "cancel":
-                update = ProgressUpdate(spotify_id, Stage.ERROR, 60, "Cancelled", payload=cancelled)
+                update = ProgressUpdate.cancellation(spotify_id, 60, Stage.MEDIA)
             elif kind == "complete":
                 update = ProgressUpdate(spotify_id, Stage.COMPLETE, 100, "Done")
             else:
