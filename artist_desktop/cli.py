@@ -73,7 +73,7 @@ def main(ctx: click.Context, demo: bool, verbose: bool) -> None:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_USAGE)
     if ctx.invoked_subcommand is None:
-        from artist_desktop.app import run_gui
+        from artist_desktop.gui import run_gui
 
         ctx.exit(run_gui(_settings(ctx)))
 
@@ -91,34 +91,26 @@ def main(ctx: click.Context, demo: bool, verbose: bool) -> None:
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int | None, offset: int, as_json: bool) -> None:
     """Search Spotify for artists matching QUERY (an artist link, URI or id shows that artist)."""
-    from artist_desktop.app import demo_backend
-    from artist_desktop.domain import spotify_id_from_text
-    from artist_desktop.services import (
-        PremiumRequiredError,
-        QuotaExceededError,
-        ServiceError,
-        build_clients,
-        http_cache_dir,
-    )
-    from artist_desktop.services.spotify import SpotifySearchPage
+    from artist_desktop.application import PastedLinkError, SearchOutcome
+    from artist_desktop.domain import is_spotify_short_link, spotify_id_from_text
+    from artist_desktop.runtime import Runtime
+    from artist_desktop.services import PremiumRequiredError, QuotaExceededError, ServiceError
 
     if not query.strip():
         raise click.UsageError("the search query is empty")
-    linked_id = spotify_id_from_text(query)
+    pasted = spotify_id_from_text(query) is not None or is_spotify_short_link(query)
 
-    async def go() -> SpotifySearchPage:
-        async with demo_backend(_settings(ctx)) as settings:
-            clients = build_clients(settings, cache_dir=http_cache_dir(settings))
-            try:
-                if linked_id is not None:
-                    artist = await clients.spotify.get_artist(linked_id)
-                    return SpotifySearchPage(items=(artist,), total=1, offset=0, limit=1, next_offset=None)
-                return await clients.spotify.search_artists(query, limit=limit, offset=offset)
-            finally:
-                await clients.aclose()
+    async def go() -> SearchOutcome:
+        async with Runtime(_settings(ctx)) as runtime:
+            if pasted:
+                return await runtime.application.look_up_pasted(query)
+            return await runtime.application.search_artists(query, offset, limit=limit)
 
     try:
         page = _run(go())
+    except PastedLinkError as exc:
+        click.echo(f"Search failed: {exc}", err=True)
+        ctx.exit(EXIT_FAILED)
     except QuotaExceededError as exc:
         click.echo(
             f"Spotify's daily quota is used up: search is available again at {_local_time(exc.resume_at)}.", err=True
@@ -139,6 +131,7 @@ def search(ctx: click.Context, query: str, limit: int | None, offset: int, as_js
                 "popularity": artist.popularity,
                 "genres": list(artist.genres),
                 "url": artist.url,
+                "in_library": artist.id in page.in_library,
             }
             for artist in page.items
         ]
@@ -151,6 +144,8 @@ def search(ctx: click.Context, query: str, limit: int | None, offset: int, as_js
     for artist in page.items:
         facts = [f"{artist.followers:,} followers"] if artist.followers is not None else []
         facts.append(", ".join(artist.genres) or "no genres")
+        if artist.id in page.in_library:
+            facts.append("in library")
         click.echo(f"{artist.id}  {artist.name}  ({'; '.join(facts)})")
     if page.next_offset is not None:
         shown = page.offset + len(page.items)
@@ -167,6 +162,7 @@ def _import_requests(ctx: click.Context, texts: list[str]) -> list[str]:
     """Spotify ids from ids, artist links, URIs and short links (resolved); every bad value is named, exit 2.
 
     Each text is parsed on its own (an argument, or a whole file whose first line may be a CSV header).
+    Short links are resolved by following their redirect (`resolve_short_link`), not by an API request.
     """
     from artist_desktop.domain import parse_artist_lines
     from artist_desktop.services import ServiceError
@@ -230,9 +226,9 @@ def import_artists(
     started), 4 with --no-wait when Spotify's quota holds artists back (they stay queued and resume with
     the next run, the window or `serve`). Without --no-wait a quota pause is waited out.
     """
-    from artist_desktop.app import AppServices
     from artist_desktop.console import LiveProgress
     from artist_desktop.pipeline.runner import JobOutcome
+    from artist_desktop.runtime import Runtime
 
     texts = [value.replace("\n", " ") for value in artists] + [handle.read() for handle in files]
     if not any(text.strip() for text in texts):
@@ -240,15 +236,15 @@ def import_artists(
     ids = _import_requests(ctx, texts)
 
     async def go() -> tuple[list[JobOutcome], str | None]:
-        async with AppServices(_settings(ctx)) as services:
-            runner = services.runner
+        async with Runtime(_settings(ctx)) as runtime:
+            runner = runtime.runner
             resumed = await runner.resume_interrupted()
             if resumed:
                 click.echo(f"Resuming {resumed} interrupted import(s).", err=True)
             pause = await runner.current_spotify_pause()
             if pause is not None:
                 click.echo(f"{pause.sentence()}: imports that need Spotify wait until then.", err=True)
-            async with LiveProgress(services.bus, ids):
+            async with LiveProgress(runtime.bus, ids):
                 await runner.enqueue([(spotify_id, spotify_id) for spotify_id in ids])
                 await runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=ids)
             waiting = set(await runner.waiting_jobs()) & set(ids)
@@ -284,32 +280,27 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
     Exit 0 when the run completed (even with per-artist failures), 3 when no artist has a Deezer id or
     another refresh is running on the same database, 1 on a fatal error (database unreachable).
     """
-    from artist_desktop.app import demo_backend
     from artist_desktop.metrics.deezer_refresh import (
         DatabaseUnavailableError,
         LockHeld,
         NothingToRefresh,
         RefreshSummary,
-        refresh_deezer_fans,
     )
-    from artist_desktop.services import build_clients
-    from artist_desktop.store import open_database
+    from artist_desktop.runtime import Runtime
 
     def progress(done: int, total: int, name: str) -> None:
         click.echo(f"\r[{done}/{total}] {name[:60]:<60}", err=True, nl=done == total)
 
     async def go() -> RefreshSummary:
-        async with demo_backend(_settings(ctx)) as settings:
-            try:
-                database = await open_database(settings.effective_database_url)
-            except Exception as exc:
-                raise DatabaseUnavailableError(f"The database cannot be opened: {exc}") from exc
-            clients = build_clients(settings)
-            try:
-                return await refresh_deezer_fans(database, clients.deezer, progress=progress)
-            finally:
-                await clients.aclose()
-                await database.dispose()
+        runtime = Runtime(_settings(ctx))
+        try:
+            await runtime.start()
+        except Exception as exc:
+            raise DatabaseUnavailableError(f"Artist Desktop could not start: {exc}") from exc
+        try:
+            return await runtime.application.refresh_deezer_fans(progress)
+        finally:
+            await runtime.stop()
 
     try:
         summary = _run(go())
@@ -347,7 +338,7 @@ def serve(ctx: click.Context, workers: int | None) -> None:
     """
     import signal
 
-    from artist_desktop.app import AppServices
+    from artist_desktop.runtime import Runtime
 
     async def go() -> None:
         stopping = asyncio.Event()
@@ -357,15 +348,13 @@ def serve(ctx: click.Context, workers: int | None) -> None:
         settings = _settings(ctx)
         if workers is not None:
             settings = with_overrides(settings, concurrency=workers)
-        async with AppServices(settings, with_sse=True) as services:
-            runner = services.runner
-            await runner.resume_interrupted()
-            runner.start()
-            sse = services.sse
-            assert sse is not None
-            if sse.port_was_taken:
-                click.echo(f"Port {services.settings.sse_port} is taken; using {sse.port}.", err=True)
-            click.echo(f"Progress stream: {sse.url}/api/artists/progress", err=True)
+        async with Runtime(settings, with_sse=True) as runtime:
+            application = runtime.application
+            await runtime.runner.resume_interrupted()
+            runtime.runner.start()  # serve is an import worker, in team mode too
+            if (taken := application.stream_port_taken) is not None:
+                click.echo(f"Port {taken[0]} is taken; using {taken[1]}.", err=True)
+            click.echo(f"Progress stream: {application.stream_url}", err=True)
             click.echo(f"Serving; stop with Ctrl+C or SIGTERM (pid {os.getpid()}).", err=True)
             await stopping.wait()
             click.echo("Stopping…", err=True)

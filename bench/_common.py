@@ -220,7 +220,7 @@ def window_state(base: Path) -> Any:
 
 
 def run_qt(main: Callable[[], Awaitable[Any]]) -> Any:
-    """Run ``main()`` on a qasync loop over a QApplication, as `artist_desktop.app.run_gui` does."""
+    """Run ``main()`` on a qasync loop over a QApplication, as `artist_desktop.gui.run_gui` does."""
     import qasync
 
     from artist_desktop.ui.qt import QApplication
@@ -391,7 +391,7 @@ class Desktop:
     """The real window attached to started services (private Redis, SQLite in the run's directory)."""
 
     window: Any  # artist_desktop.ui.main_window.MainWindow
-    services: Any  # artist_desktop.app.AppServices
+    services: Any  # artist_desktop.runtime.Runtime
     redis_url: str
     prefix: str
 
@@ -402,7 +402,7 @@ async def open_desktop(base: Path, *, with_sse: bool = False, **settings: Any) -
 
     APIs the benchmark does not call point at a closed loopback port; ``settings`` override the rest.
     """
-    from artist_desktop.app import AppServices
+    from artist_desktop.runtime import Runtime
     from artist_desktop.bus import EmbeddedRedis
     from artist_desktop.config import load_settings
     from artist_desktop.ui.main_window import MainWindow
@@ -423,13 +423,13 @@ async def open_desktop(base: Path, *, with_sse: bool = False, **settings: Any) -
         "data_dir": base / "data",
     }
     values.update(settings)
-    services = AppServices(load_settings(**values), with_sse=with_sse)
+    services = Runtime(load_settings(**values), with_sse=with_sse)
     window = None
     try:
         await services.start()
         window = MainWindow(services.settings, state=window_state(base))
         window.show()
-        window.attach(services)
+        window.attach(services.application)
         await wait_for(lambda: not window.tasks.running("runner-start"), 10, "the runner to start")
         yield Desktop(window, services, redis_url, prefix)
     finally:

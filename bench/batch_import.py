@@ -1,6 +1,6 @@
 """Benchmark 4: batch import, 200 artists through every stage with 50 ms of simulated API latency.
 
-The app's services (`AppServices`: private Redis, SQLite file, media cache, the batch runner at the
+The app's services (`Runtime`: private Redis, SQLite file, media cache, the batch runner at the
 default concurrency) import a generated catalog from the API double (own thread, ``latency=0.05``,
 its default quotas). Figures: artists per second against the bound the double's quotas set (each
 quota's requests per second over the requests one artist needs of that service), and the time to
@@ -23,7 +23,7 @@ LATENCY = 0.05
 
 
 async def import_batch(base: Path, artists: int, result: Result) -> None:
-    from artist_desktop.app import AppServices
+    from artist_desktop.runtime import Runtime
     from artist_desktop.config import load_settings
     from artist_desktop.devtools.api_double import DEEZER, MUSICBRAINZ, SPOTIFY, ApiDouble, DoubleConfig
     from artist_desktop.domain import Stage
@@ -40,7 +40,7 @@ async def import_batch(base: Path, artists: int, result: Result) -> None:
             settings.musicbrainz_contact,
             gate=RateGate("MusicBrainz", *DEMO_MUSICBRAINZ_QUOTA),
         )
-        async with AppServices(settings, clients=clients) as services:
+        async with Runtime(settings, clients=clients) as services:
             items = [(artist.spotify_id, artist.name) for artist in double.catalog.artists]
             finals: dict[str, Stage] = {}
             first_complete: list[float] = []

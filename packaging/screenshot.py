@@ -70,19 +70,19 @@ async def wait_for(condition: Callable[[], object], seconds: float, what: str) -
 
 
 async def take(output: Path) -> None:
-    from artist_desktop.app import AppServices
+    from artist_desktop.runtime import Runtime
     from artist_desktop.config import load_settings
     from artist_desktop.ui.main_window import MainWindow
     from artist_desktop.ui.qt import QSettings, Qt, QTest
 
     settings = load_settings(demo=True, concurrency=3)
-    services = AppServices(settings)
+    services = Runtime(settings)
     await services.start()
     state = QSettings(str(Path(os.environ["ARTIST_DESKTOP_DATA_DIR"]) / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(services.settings, state=state)
     window.resize(1360, 820)
     window.show()
-    window.attach(services)
+    window.attach(services.application)
     try:
         search = window.search_panel
         window.focus_search()
@@ -138,17 +138,17 @@ async def take_shots(folder: Path) -> None:
 @contextlib.asynccontextmanager
 async def opened_window(settings: Any) -> AsyncIterator[Any]:
     """Started services and the attached window at 1366x768 (the state file in the tmp data dir)."""
-    from artist_desktop.app import AppServices
+    from artist_desktop.runtime import Runtime
     from artist_desktop.ui.main_window import MainWindow
     from artist_desktop.ui.qt import QSettings
 
-    services = AppServices(settings)
+    services = Runtime(settings)
     await services.start()
     state = QSettings(str(Path(os.environ["ARTIST_DESKTOP_DATA_DIR"]) / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(services.settings, state=state)
     window.setGeometry(0, 0, *SHOTS_SIZE)
     window.show()
-    window.attach(services)
+    window.attach(services.application)
     try:
         await wait_for(lambda: not window.tasks.running("runner-start"), 10, "the runner")
         yield window
@@ -245,7 +245,7 @@ async def shot_paused_queue(output: Path) -> None:
             pasted = [search.model.result(n).artist.id for n in range(4, 8)]
             double.set_spotify_quota(0, retry_after=5 * 3600)  # Spotify's daily quota is used up now
             window.queue_panel.process_all()
-            requests, _bad = await window.services.requests_from_text("\n".join(pasted))
+            requests, _bad = await window.application.requests_from_text("\n".join(pasted))
             await window.enqueue(requests)  # pasted ids: their import needs Spotify
             model = window.progress_model
 

@@ -1,25 +1,27 @@
 """The main window: search, selection queue, live progress and the library, with menus and the status bar.
 
-It shows state and forwards intent to `AppServices`; all background work goes through `TaskRunner`.
-The progress view is fed only by the progress bus subscription started in `attach`. Artists are queued
-through `AppServices.enqueue` as `ImportRequest`s; those picked from search results carry Spotify's artist
-object, so importing them costs no Spotify request. While Spotify's daily quota pauses it
-(`AppServices.spotify_pause()`, checked with the periodic health refresh) the status bar says until when.
+It shows state and forwards intent to the `Application` surface; all background work goes through
+`TaskRunner`. The progress view is fed only by `Application.progress_updates` (the Redis subscription),
+started in `attach`. Artists are queued through `Application.enqueue` as `ImportRequest`s; those picked from
+search results carry Spotify's artist object, so importing them costs no Spotify request. While Spotify's
+daily quota pauses it (`Application.spotify_pause()`, checked with the periodic health refresh) the status
+bar says until when.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from artist_desktop import APP_NAME, __version__, queries
+from artist_desktop import APP_NAME, __version__
 from artist_desktop.config import Settings
-from artist_desktop.domain import ImportRequest, ServicePause, spotify_id_from_text
+from artist_desktop.domain import ImportRequest, ServicePause
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import LibraryPanel
+from artist_desktop.ui.metrics_menu import install_metrics_actions
 from artist_desktop.ui.pauses import PAUSED_COLOR, hourglass_pixmap
 from artist_desktop.ui.progress import ProgressModel, ProgressPanel
 from artist_desktop.ui.qt import (
@@ -42,14 +44,12 @@ from artist_desktop.ui.qt import (
     Signal,
 )
 from artist_desktop.ui.queue import QueuePanel
-from artist_desktop.ui.refresh_dialogs import install_metrics_actions
-from artist_desktop.ui.search import PastedLinkError, PickedArtist, SearchOutcome, SearchPanel
+from artist_desktop.ui.search import PickedArtist, SearchPanel
 from artist_desktop.ui.settings_dialog import SettingsDialog, offer_first_run
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from artist_desktop.app import AppServices, Health
-    from artist_desktop.bus import ProgressBus
+    from artist_desktop.application import Application, Health
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +68,16 @@ def window_state() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    """Shows state and forwards intent to `AppServices`; it never talks to Redis, SQL or HTTP itself."""
+    """Shows state and forwards intent to the `Application`; it never talks to Redis, SQL or HTTP itself.
+
+    `application` is None until `attach` (and again after `detach`)."""
 
     closed = Signal()
 
     def __init__(self, settings: Settings, *, state: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.services: AppServices | None = None
+        self.application: Application | None = None
         self.state = state if state is not None else window_state()
         self.tasks = TaskRunner(on_error=self._background_failed)
         self.thumbnails = ThumbnailCache(self.tasks, parent=self)
@@ -300,28 +302,26 @@ class MainWindow(QMainWindow):
         self.state.sync()
 
     # -- life cycle ---------------------------------------------------------------------------
-    def attach(self, services: AppServices) -> None:
-        """Called once the services are up: follow progress, start the runner, show the library."""
-        self.services = services
-        self.thumbnails.set_fetcher(services.runner.deps.images.fetch)
-        self.search_panel.set_search(self._search, self._look_up_pasted)
-        self.tasks.run(self._follow_progress(services.bus), name="progress-subscription")
-        self.tasks.run(self._start_runner(services), self.progress_model.set_names, name="runner-start")
+    def attach(self, application: Application) -> None:
+        """Called once the runtime is up: follow progress, resume the queue, show the library."""
+        self.application = application
+        self.thumbnails.set_fetcher(application.fetch_image)
+        self.search_panel.set_search(application.search_artists, application.look_up_pasted)
+        self.tasks.run(self._follow_progress(application), name="progress-subscription")
+        self.tasks.run(application.resume_queue(), self.progress_model.set_names, name="runner-start")
         self.refresh_library()
         self._refresh_health()
         self._health_timer.start()
-        if not services.settings.demo and not services.settings.has_spotify_credentials:
+        settings = application.settings
+        if not settings.demo and not settings.has_spotify_credentials:
             self.first_run_box = offer_first_run(self, self.open_settings)
-        sse = services.sse
-        if sse is not None and sse.port_was_taken:
-            self.statusBar().showMessage(
-                f"Port {services.settings.sse_port} is taken: the progress stream is at {sse.url}", 15000
-            )
+        if (taken := application.stream_port_taken) is not None:
+            port, url = taken
+            self.statusBar().showMessage(f"Port {port} is taken: the progress stream is at {url}", 15000)
 
     def stream_url(self) -> str | None:
         """The progress stream's address for other consumers (a browser, curl, a script)."""
-        sse = self.services.sse if self.services is not None else None
-        return f"{sse.url}/api/artists/progress" if sse is not None and sse.running else None
+        return self.application.stream_url if self.application is not None else None
 
     def copy_stream_url(self) -> None:
         url = self.stream_url()
@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Copied {url}", 5000)
 
     async def detach(self) -> None:
-        """Stop every timer and background task before the services stop."""
+        """Stop every timer and background task before the runtime stops."""
         self._health_timer.stop()
         self.library_refresh_timer.stop()
         self.search_panel.set_search(None)
@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
         self.progress_model.repaint_timer.stop()
         # Everything touching Qt objects happens before the await: the window may be gone after it.
         await self.tasks.cancel_all()
-        self.services = None
+        self.application = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
@@ -357,52 +357,19 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     # -- background work ----------------------------------------------------------------------
-    async def _follow_progress(self, bus: ProgressBus) -> None:
+    async def _follow_progress(self, application: Application) -> None:
         """The only feed of the progress view: snapshots first, then live updates, resynced on reconnect."""
-        async with bus.subscribe(on_connection_change=self._progress_link_changed) as subscription:
-            async for n, update in aiter_enumerate(subscription):
+        async with application.progress_updates(self._progress_link_changed) as updates:
+            async for n, update in aiter_enumerate(updates):
                 self.progress_model.apply(update)
                 if n % YIELD_EVERY == 0:
                     # A backlog is drained without suspending: let Qt paint and handle input in between.
                     await asyncio.sleep(0)
 
-    @staticmethod
-    async def _start_runner(services: AppServices) -> dict[str, str]:
-        """Resume the ledger's unfinished jobs (re-announced on the bus), then start the worker."""
-        await services.runner.resume_interrupted()
-        waiting = await queries.unfinished_jobs(services.database)
-        if waiting:
-            await services.runner.enqueue([(job.spotify_id, job.name) for job in waiting])
-        if services.settings.runs_local_worker:  # in team mode the shared workers import; we only queue
-            services.runner.start()
-        return {job.spotify_id: job.name for job in waiting}
-
-    async def _search(self, query: str, offset: int) -> SearchOutcome:
-        """One page at the app's page size: the Spotify client knows it (10 in Development Mode, where a
-        larger ``limit`` answers 400 "Invalid limit")."""
-        services = self._require_services()
-        page = await services.clients.spotify.search_artists(query, offset=offset)
-        in_library = await queries.spotify_ids_in_library(services.database, [a.id for a in page.items])
-        return SearchOutcome.of_page(page, frozenset(in_library))
-
-    async def _look_up_pasted(self, text: str) -> SearchOutcome:
-        """The one artist a pasted id, URI or link names; a short link is resolved by the services."""
-        services = self._require_services()
-        spotify_id = spotify_id_from_text(text)
-        if spotify_id is None:
-            requests, bad = await services.requests_from_text(text)
-            if not requests:  # the reason comes as "<link>: <sentence>"
-                reason = bad[0][1].removeprefix(f"{text.strip()}: ") if bad else ""
-                raise PastedLinkError(reason or "That link leads to no Spotify artist.")
-            spotify_id = requests[0].spotify_id
-        artist = await services.clients.spotify.get_artist(spotify_id)
-        in_library = await queries.spotify_ids_in_library(services.database, [artist.id])
-        return SearchOutcome.of_artist(artist, frozenset(in_library))
-
-    def _require_services(self) -> AppServices:
-        if self.services is None:
-            raise RuntimeError("the services are not running")
-        return self.services
+    def _require(self) -> Application:
+        if self.application is None:
+            raise RuntimeError("the app is not running")
+        return self.application
 
     def _progress_link_changed(self, connected: bool) -> None:
         if not connected:
@@ -413,7 +380,7 @@ class MainWindow(QMainWindow):
     # -- intents ------------------------------------------------------------------------------
     def process(self, items: list[PickedArtist]) -> None:
         """Queue the selection; artists picked from search results carry their Spotify object (no request)."""
-        if self.services is None:
+        if self.application is None:
             self.queue_panel.show_hint("Still starting up: try again in a moment.")
             return
         self.tasks.run(
@@ -424,13 +391,13 @@ class MainWindow(QMainWindow):
         )
 
     async def enqueue(self, requests: Sequence[ImportRequest]) -> list[str]:
-        """Hand artists to the job ledger (`AppServices.enqueue`); their names label the progress rows."""
-        services = self._require_services()
+        """Hand artists to the job ledger (`Application.enqueue`); their names label the progress rows."""
+        application = self._require()
         self.progress_model.set_names({r.spotify_id: r.name for r in requests if r.name})
-        return await services.enqueue(requests)
+        return await application.enqueue(requests)
 
     async def _requests_from_text(self, text: str) -> tuple[list[ImportRequest], list[tuple[int, str]]]:
-        return await self._require_services().requests_from_text(text)
+        return await self._require().requests_from_text(text)
 
     def open_import_ids(self) -> ImportIdsDialog:
         """Import → "Import ids or links…" (Ctrl+I): paste or open a list of artists and queue the good ones."""
@@ -454,19 +421,16 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
 
     def retry(self, spotify_ids: list[str]) -> None:
-        runner = self._require_services().runner
-        self.tasks.run(_each(runner.retry, spotify_ids), name="retry")
+        self.tasks.run(self._require().retry(spotify_ids), name="retry")
 
     def cancel(self, spotify_ids: list[str]) -> None:
-        runner = self._require_services().runner
-        self.tasks.run(_each(runner.cancel, spotify_ids), name="cancel")
+        self.tasks.run(self._require().cancel(spotify_ids), name="cancel")
 
     def cancel_all(self) -> None:
-        self.tasks.run(self._require_services().runner.cancel_all(), name="cancel-all")
+        self.tasks.run(self._require().cancel_all(), name="cancel-all")
 
     def remove(self, spotify_ids: list[str]) -> None:
-        runner = self._require_services().runner
-        self.tasks.run(_each(runner.remove, spotify_ids), lambda _none: self.progress_model.remove(spotify_ids))
+        self.tasks.run(self._require().remove(spotify_ids), lambda _none: self.progress_model.remove(spotify_ids))
 
     def focus_search(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -479,11 +443,9 @@ class MainWindow(QMainWindow):
         self.library_panel.filter_field.selectAll()
 
     def refresh_library(self) -> None:
-        if self.services is None:
+        if self.application is None:
             return
-        self.tasks.run(
-            queries.library(self.services.database), self.library_panel.set_rows, name="library", replace=True
-        )
+        self.tasks.run(self.application.library_rows(), self.library_panel.set_rows, name="library", replace=True)
 
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
@@ -501,24 +463,24 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
 
     def _look_up_names(self, spotify_ids: list[str]) -> None:
-        if self.services is not None:
-            self.tasks.run(queries.job_names(self.services.database, spotify_ids), self.progress_model.set_names)
+        if self.application is not None:
+            self.tasks.run(self.application.job_names(spotify_ids), self.progress_model.set_names)
 
     def _artists_completed(self, _spotify_ids: list[str]) -> None:
         self.library_refresh_timer.start()
-        if self.services is not None and (shown := self.search_panel.model.spotify_ids()):
+        if self.application is not None and (shown := self.search_panel.model.spotify_ids()):
             self.tasks.run(
-                queries.spotify_ids_in_library(self.services.database, shown),
+                self.application.spotify_ids_in_library(shown),
                 self.search_panel.mark_in_library,
                 name="badges",
                 replace=True,
             )
 
     def _show_history(self, artist_id: int, name: str) -> None:
-        if self.services is None:
+        if self.application is None:
             return
         self.tasks.run(
-            queries.metric_history(self.services.database, artist_id),
+            self.application.metric_history(artist_id),
             lambda history: self.library_panel.chart.show_history(name, history),
             name="history",
             replace=True,
@@ -539,15 +501,15 @@ class MainWindow(QMainWindow):
 
     # -- status -------------------------------------------------------------------------------
     def _refresh_health(self) -> None:
-        if self.services is None:
+        if self.application is None:
             return
         self._refresh_spotify_pause()
         if not self.tasks.running("health"):
-            self.tasks.run(self.services.health(), self.show_health, name="health")
+            self.tasks.run(self.application.health(), self.show_health, name="health")
 
     def _refresh_spotify_pause(self) -> None:
-        if self.services is not None and not self.tasks.running("spotify-pause"):
-            self.tasks.run(self.services.spotify_pause(), self.show_spotify_pause, name="spotify-pause")
+        if self.application is not None and not self.tasks.running("spotify-pause"):
+            self.tasks.run(self.application.spotify_pause(), self.show_spotify_pause, name="spotify-pause")
 
     def show_spotify_pause(self, pause: ServicePause | None) -> None:
         """ "Spotify paused until 14:20" in the status bar while the quota pauses Spotify; gone after."""
@@ -597,8 +559,3 @@ async def aiter_enumerate(source: AsyncIterable[T]) -> AsyncIterator[tuple[int, 
         n += 1
         yield n, item
 
-
-async def _each(action: Callable[[str], Awaitable[None]], spotify_ids: Sequence[str]) -> None:
-    """Apply one runner action to several artists in turn."""
-    for spotify_id in spotify_ids:
-        await action(spotify_id)

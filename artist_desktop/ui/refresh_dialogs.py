@@ -1,8 +1,6 @@
-"""The Metrics menu: Deezer fan-count refresh (progress, results, retry, CSV), its run history, and Find Deezer ids.
+"""The Metrics dialogs: refresh progress, refresh results (filter, retry, CSV), refresh history and Deezer matches.
 
-The dialogs only show and forward intent; the work is `metrics.refresh_deezer_fans`,
-`metrics.find_missing_deezer_ids` and `metrics.undo_match`, run through the window's `TaskRunner`.
-The window's `install_metrics_actions(window)` puts the three actions in its Metrics menu.
+They only show and signal intent; `artist_desktop.ui.metrics_menu` opens them and runs the work.
 """
 
 from __future__ import annotations
@@ -11,26 +9,21 @@ import asyncio
 import csv
 import dataclasses
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from artist_desktop.application import RefreshRunRow
 from artist_desktop.metrics import (
-    DatabaseUnavailableError,
-    Match,
-    NothingToRefresh,
     RefreshResult,
     RefreshStatus,
     RefreshSummary,
-    find_missing_deezer_ids,
-    refresh_deezer_fans,
 )
-from artist_desktop.metrics.refresh_history import RefreshRunRow, deezer_refresh_runs, stored_summary, undo_matches
+from artist_desktop.services.deezer_matcher import Match
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
-    QAction,
     QCheckBox,
     QColor,
     QDialog,
@@ -38,7 +31,6 @@ from artist_desktop.ui.qt import (
     QFileDialog,
     QFormLayout,
     QHeaderView,
-    QKeySequence,
     QLabel,
     QMessageBox,
     QModelIndex,
@@ -57,22 +49,16 @@ from artist_desktop.ui.qt import (
     Signal,
 )
 
-if TYPE_CHECKING:
-    from artist_desktop.app import AppServices
-    from artist_desktop.ui.main_window import MainWindow
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 __all__ = [
     "DeezerMatchesDialog",
-    "MetricsActions",
     "RefreshHistoryDialog",
     "RefreshProgressDialog",
     "RefreshResultsDialog",
     "RefreshResultsModel",
     "ResultsFilterProxy",
-    "install_metrics_actions",
     "merge_retry",
 ]
 
@@ -80,12 +66,9 @@ RESULT_COLUMNS = ("Artist", "Status", "Fans", "Change", "Error")
 HISTORY_COLUMNS = ("Date", "Status", "Total", "Updated", "Failed")
 MATCH_COLUMNS = ("Artist", "Deezer name", "Deezer id", "Fans")
 UPDATED, FAILED = "Updated", "Failed"
-REFRESH_TASK = "deezer-refresh"
-FIND_TASK = "deezer-find-ids"
 #: Past runs the history dialog lists (newest first).
 FAILED_COLOR = "#c62828"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-NOT_READY = "Still starting up: the database is not ready yet, try again in a moment."
 
 
 def _local(moment: datetime) -> str:
@@ -540,261 +523,3 @@ class RefreshProgressDialog(QProgressDialog):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-
-
-# -- the menu actions ------------------------------------------------------------------------------
-
-
-class MetricsActions(QObject):
-    """The Metrics menu's actions and the flows behind them (a child of the window: `findChild`).
-
-    Dialogs are made once and reused: `results_dialog` for live runs (Retry failed updates it),
-    `run_dialog` for a run opened from the history, `history_dialog`, `matches_dialog`.
-    `progress_dialog` is the one showing while work runs (None otherwise).
-    """
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.setObjectName("metrics_actions")
-        self.window = window
-        self.progress_dialog: RefreshProgressDialog | None = None
-        self.results_dialog: RefreshResultsDialog | None = None
-        self.run_dialog: RefreshResultsDialog | None = None
-        self.history_dialog: RefreshHistoryDialog | None = None
-        self.matches_dialog: DeezerMatchesDialog | None = None
-        self.message_box: QMessageBox | None = None
-        self.refresh_action = self._action("&Refresh Deezer fan counts", "Ctrl+R", self.refresh, "refresh_deezer")
-        self.find_ids_action = self._action("Find &Deezer ids", "Ctrl+Shift+D", self.find_ids, "find_deezer_ids")
-        self.history_action = self._action("Refresh &history", "Ctrl+H", self.show_history, "refresh_history")
-        self.all_actions = (self.refresh_action, self.find_ids_action, self.history_action)
-        menu = window.metrics_menu
-        menu.addAction(self.refresh_action)
-        menu.addAction(self.find_ids_action)
-        menu.addSeparator()
-        menu.addAction(self.history_action)
-        # Greyed out in the menu until the services are up; the shortcuts stay live and say why they wait.
-        menu.aboutToShow.connect(self.sync_enabled)
-        menu.aboutToHide.connect(lambda: self._set_enabled(True))
-
-    def _action(self, text: str, shortcut: str, slot: Callable[[], None], name: str) -> QAction:
-        action = QAction(text, self.window)
-        action.setObjectName(name)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
-        return action
-
-    def sync_enabled(self) -> None:
-        """Enabled only while the services run."""
-        self._set_enabled(self.window.services is not None)
-
-    def _set_enabled(self, enabled: bool) -> None:
-        for action in self.all_actions:
-            action.setEnabled(enabled)
-
-    def _services(self) -> AppServices | None:
-        services = self.window.services
-        if services is None:
-            self.window.statusBar().showMessage(NOT_READY, 8000)
-        return services
-
-    def _tell(self, icon: QMessageBox.Icon, title: str, text: str, name: str) -> None:
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self.window)
-        box.setObjectName(name)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.message_box = box
-
-    def _start(
-        self,
-        title: str,
-        work: Callable[[Callable[[int, int, str], None]], Coroutine[Any, Any, T]],
-        on_success: Callable[[T], None],
-        on_error: Callable[[BaseException], None],
-        name: str,
-    ) -> asyncio.Task[T]:
-        """Run `work(progress)` through the window's runner behind a progress dialog."""
-        dialog = RefreshProgressDialog(title, self.window)
-        self.progress_dialog = dialog
-
-        def succeeded(value: T) -> None:
-            dialog.finish()
-            on_success(value)
-
-        def failed(error: BaseException) -> None:
-            dialog.finish()
-            on_error(error)
-
-        def ended(_task: asyncio.Task[T]) -> None:
-            if self.progress_dialog is dialog:
-                self.progress_dialog = None
-
-        task = self.window.tasks.run(work(dialog.report), succeeded, failed, name=name)
-        dialog.follow(task)
-        task.add_done_callback(ended)
-        dialog.show()
-        return task
-
-    # -- refresh ------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Metrics -> Refresh Deezer fan counts: every artist with a Deezer id, then the results."""
-        services = self._services()
-        if services is None:
-            return
-        if self.window.tasks.running(REFRESH_TASK):
-            if self.progress_dialog is not None:
-                self.progress_dialog.raise_()
-            return
-        self._run_refresh(services, None, None, self.show_results)
-
-    def _run_refresh(
-        self,
-        services: AppServices,
-        only_artist_ids: set[int] | None,
-        run_date: datetime | None,
-        on_success: Callable[[RefreshSummary], None],
-    ) -> asyncio.Task[RefreshSummary]:
-        database, deezer = services.database, services.clients.deezer
-        task = self._start(
-            "Refreshing Deezer fan counts",
-            lambda progress: refresh_deezer_fans(
-                database, deezer, progress=progress, run_date=run_date, only_artist_ids=only_artist_ids
-            ),
-            on_success,
-            self._refresh_failed,
-            REFRESH_TASK,
-        )
-        task.add_done_callback(self._refresh_ended)
-        return task
-
-    def _refresh_ended(self, task: asyncio.Task[RefreshSummary]) -> None:
-        if task.cancelled():
-            self.window.statusBar().showMessage(
-                "Deezer refresh cancelled: the fan counts already fetched are kept (see Refresh history)", 10000
-            )
-        if self.history_dialog is not None and self.history_dialog.isVisible():
-            self._load_history()
-
-    def _refresh_failed(self, error: BaseException) -> None:
-        title = "Refresh Deezer fan counts"
-        if isinstance(error, NothingToRefresh):
-            self._tell(QMessageBox.Icon.Information, title, str(error), "nothing_to_refresh")
-        elif isinstance(error, DatabaseUnavailableError):
-            self._tell(QMessageBox.Icon.Critical, title, str(error), "refresh_failed")
-        else:
-            log.error("Deezer refresh failed", exc_info=error)
-            self._tell(QMessageBox.Icon.Critical, title, f"The refresh stopped: {error}", "refresh_failed")
-
-    def show_results(self, summary: RefreshSummary) -> None:
-        """A live run's results, in the one results dialog (Retry failed updates it in place)."""
-        dialog = self.results_dialog
-        if dialog is None:
-            dialog = self.results_dialog = RefreshResultsDialog(summary, parent=self.window)
-            dialog.retry_requested.connect(self.retry_failed)
-        else:
-            dialog.set_busy(False)
-            dialog.failed_only.setChecked(False)
-            dialog.show_summary(summary)
-        dialog.show()
-        dialog.raise_()
-
-    def retry_failed(self) -> None:
-        """Re-run only the failed artists with the run's own date, then show their new results."""
-        services, dialog = self._services(), self.results_dialog
-        if services is None or dialog is None or self.window.tasks.running(REFRESH_TASK):
-            return
-        failed = dialog.summary.failed_artist_ids
-        if not failed:
-            return
-        dialog.set_busy(True)
-        task = self._run_refresh(services, failed, dialog.summary.run_date, dialog.merge)
-        task.add_done_callback(lambda _task: dialog.set_busy(False))
-
-    # -- history ------------------------------------------------------------------------------
-    def show_history(self) -> None:
-        """Metrics -> Refresh history: past runs; opening one shows its results (read-only)."""
-        if self._services() is None:
-            return
-        if self.history_dialog is None:
-            self.history_dialog = RefreshHistoryDialog(self.window)
-            self.history_dialog.open_requested.connect(self.open_run)
-        self.history_dialog.show()
-        self.history_dialog.raise_()
-        self._load_history()
-
-    def _load_history(self) -> None:
-        services, dialog = self.window.services, self.history_dialog
-        if services is not None and dialog is not None:
-            self.window.tasks.run(
-                deezer_refresh_runs(services.database), dialog.set_runs, name="refresh-history", replace=True
-            )
-
-    def open_run(self, run: RefreshRunRow) -> None:
-        services = self._services()
-        if services is not None:
-            self.window.tasks.run(
-                stored_summary(services.database, run), self._show_run, name="refresh-run", replace=True
-            )
-
-    def _show_run(self, summary: RefreshSummary) -> None:
-        dialog = self.run_dialog
-        if dialog is None:
-            dialog = self.run_dialog = RefreshResultsDialog(summary, read_only=True, parent=self.window)
-            dialog.setObjectName("refresh_run")
-        else:
-            dialog.failed_only.setChecked(False)
-            dialog.show_summary(summary)
-        dialog.show()
-        dialog.raise_()
-
-    # -- find ids -----------------------------------------------------------------------------
-    def find_ids(self) -> None:
-        """Metrics -> Find Deezer ids: match artists without one by name, then show what was matched."""
-        services = self._services()
-        if services is None or self.window.tasks.running(FIND_TASK):
-            return
-        database, deezer = services.database, services.clients.deezer
-        self._start(
-            "Finding Deezer ids",
-            lambda progress: find_missing_deezer_ids(database, deezer, progress),
-            self._show_matches,
-            self._find_failed,
-            FIND_TASK,
-        )
-
-    def _find_failed(self, error: BaseException) -> None:
-        log.error("Finding Deezer ids failed", exc_info=error)
-        self._tell(QMessageBox.Icon.Critical, "Find Deezer ids", f"The search stopped: {error}", "find_failed")
-
-    def _show_matches(self, matches: list[Match]) -> None:
-        dialog = self.matches_dialog
-        if dialog is None:
-            dialog = self.matches_dialog = DeezerMatchesDialog(matches, self.window)
-            dialog.undo_requested.connect(self.undo)
-        else:
-            dialog.set_matches(matches)
-        dialog.show()
-        dialog.raise_()
-
-    def undo(self, artist_ids: list[int]) -> None:
-        """Forget the Deezer ids the analyst rejected; they leave the matches list once gone."""
-        services, dialog = self._services(), self.matches_dialog
-        if services is None or dialog is None:
-            return
-        self.window.tasks.run(
-            undo_matches(services.database, artist_ids),
-            dialog.remove_artists,
-            self._undo_failed,
-            name="deezer-undo",
-        )
-
-    def _undo_failed(self, error: BaseException) -> None:
-        log.error("Undoing Deezer ids failed", exc_info=error)
-        self._tell(QMessageBox.Icon.Warning, "Undo Deezer ids", f"Could not undo: {error}", "undo_failed")
-        if self.matches_dialog is not None:
-            self.matches_dialog.remove_artists(())
-
-
-def install_metrics_actions(window: MainWindow) -> None:
-    """Add Refresh Deezer fan counts (Ctrl+R), Find Deezer ids (Ctrl+Shift+D), Refresh history (Ctrl+H)."""
-    MetricsActions(window)

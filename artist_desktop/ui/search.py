@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from artist_desktop.application import PastedLinkError, SearchOutcome
 from artist_desktop.domain import ImportRequest, is_spotify_short_link, spotify_id_from_text
 from artist_desktop.services import (
     AuthenticationError,
@@ -20,7 +21,6 @@ from artist_desktop.services import (
     ServiceError,
     ServiceUnavailableError,
     SpotifyArtist,
-    SpotifySearchPage,
 )
 from artist_desktop.services.errors import LONG_WAIT, PremiumRequiredError, QuotaExceededError
 from artist_desktop.ui.images import ThumbnailCache
@@ -98,34 +98,10 @@ class SearchResult:
     in_library: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SearchOutcome:
-    """One page of results (null items already skipped by the client), which of them are already imported,
-    the offset of the next page (None: no more), and whether it answers a pasted link."""
-
-    items: tuple[SpotifyArtist, ...]
-    total: int
-    next_offset: int | None
-    in_library: frozenset[str]
-    pasted: bool = False
-
-    @classmethod
-    def of_page(cls, page: SpotifySearchPage, in_library: frozenset[str]) -> SearchOutcome:
-        return cls(page.items, page.total, page.next_offset, in_library)
-
-    @classmethod
-    def of_artist(cls, artist: SpotifyArtist, in_library: frozenset[str]) -> SearchOutcome:
-        return cls((artist,), 1, None, in_library, pasted=True)
-
-
 #: ``search(query, offset)``: one page at the app's page size (Spotify's, 10 in Development Mode).
 SearchFunction = Callable[[str, int], Coroutine[Any, Any, SearchOutcome]]
 #: ``look_up(pasted_text)``: the one artist a pasted id, ``spotify:artist:`` URI or (short) link names.
 LookupFunction = Callable[[str], Coroutine[Any, Any, SearchOutcome]]
-
-
-class PastedLinkError(Exception):
-    """A pasted link that names no Spotify artist (a short link that resolves to something else, or nowhere)."""
 
 
 def is_artist_link(text: str) -> bool:

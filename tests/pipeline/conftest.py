@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.devtools._catalog import CatalogArtist, load_catalog
 from artist_desktop.devtools.api_double import ApiDouble
 
@@ -25,9 +25,9 @@ async def services(
     redis_prefix: str,
     fast_clients: Callable[..., Any],
     double_settings: Callable[..., Any],
-) -> AsyncIterator[AppServices]:
+) -> AsyncIterator[Runtime]:
     settings = double_settings(api_double, redis_url, redis_prefix, concurrency=4)
-    app = AppServices(settings, clients=fast_clients(settings))
+    app = Runtime(settings, clients=fast_clients(settings))
     await app.start()
     try:
         yield app

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from artist_desktop.app import AppServices
 from artist_desktop.bus import ProgressBus
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble, Fault
 from artist_desktop.domain import CANCELLED_MESSAGE, JobStatus, ProgressUpdate, Stage, utcnow
+from artist_desktop.runtime import Runtime
 from artist_desktop.store import models
 
 ROW_TABLES = (
@@ -27,7 +27,7 @@ ROW_TABLES = (
 )
 
 
-async def _counts(services: AppServices) -> dict[str, int]:
+async def _counts(services: Runtime) -> dict[str, int]:
     async with services.database.session() as session:
         return {
             table.__tablename__: (await session.execute(select(func.count()).select_from(table))).scalar_one()
@@ -63,13 +63,13 @@ class Recorder:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
-async def _import(services: AppServices, artists: list[CatalogArtist]) -> None:
+async def _import(services: Runtime, artists: list[CatalogArtist]) -> None:
     await services.runner.enqueue([(a.spotify_id, a.name) for a in artists])
     await asyncio.wait_for(services.runner.run_until_idle(), 120)
 
 
 async def test_batch_of_20_with_injected_failures(
-    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+    services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     artists = catalog_artists[:20]
     unknown, deezer_down, broken_image = artists[3], artists[7], artists[11]
@@ -125,7 +125,7 @@ async def test_batch_of_20_with_injected_failures(
 
 
 async def test_importing_twice_gives_the_same_rows(
-    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+    services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     artists = catalog_artists[:20]
     await _import(services, artists)
@@ -144,7 +144,7 @@ async def test_importing_twice_gives_the_same_rows(
 
 
 async def test_cancel_all_leaves_nothing_half_written_and_retry_completes(
-    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+    services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     artists = catalog_artists[:12]
     api_double.set_latency(0.05)
@@ -185,7 +185,7 @@ async def test_cancel_all_leaves_nothing_half_written_and_retry_completes(
 
 
 async def test_cancel_one_running_artist(
-    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+    services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     target = catalog_artists[0]
     api_double.set_latency(0.1)
@@ -208,7 +208,7 @@ async def test_cancel_one_running_artist(
 
 
 async def test_resume_after_a_crash_requeues_running_jobs(
-    services: AppServices, catalog_artists: list[CatalogArtist]
+    services: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
     from artist_desktop.store import jobs
 
@@ -237,7 +237,7 @@ async def test_resume_after_a_crash_requeues_running_jobs(
     assert attempts == [1, 2, 2]  # a taken-over job counts its new attempt
 
 
-async def test_same_image_is_cached_once(services: AppServices, catalog_artists: list[CatalogArtist]) -> None:
+async def test_same_image_is_cached_once(services: Runtime, catalog_artists: list[CatalogArtist]) -> None:
     await _import(services, catalog_artists[:2])
     files = [p for p in services.settings.media_dir.rglob("*") if p.is_file()]
     assert files, "no media cached"

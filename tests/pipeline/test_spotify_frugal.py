@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.domain import ImportRequest, JobStatus
 from artist_desktop.store import models
 
 
-async def _picked_from_search(services: AppServices, artists: list[CatalogArtist]) -> list[ImportRequest]:
+async def _picked_from_search(services: Runtime, artists: list[CatalogArtist]) -> list[ImportRequest]:
     """What the window queues when an analyst picks these artists in search results."""
     picked: list[ImportRequest] = []
     for artist in artists:
@@ -27,14 +27,14 @@ async def _picked_from_search(services: AppServices, artists: list[CatalogArtist
 
 
 async def test_thirty_artists_picked_in_search_import_with_no_spotify_request(
-    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+    services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     artists = catalog_artists[:30]
     assert len(artists) == 30
     requests = await _picked_from_search(services, artists)
     api_double.reset_counters()
 
-    await services.enqueue(requests)
+    await services.application.enqueue(requests)
     await services.runner.run_until_idle()
 
     outcomes = await services.runner.outcomes([artist.spotify_id for artist in artists])
@@ -50,12 +50,12 @@ async def test_thirty_artists_picked_in_search_import_with_no_spotify_request(
 
 
 async def test_an_artist_without_followers_is_complete_without_a_warning(
-    services: AppServices, catalog_artists: list[CatalogArtist]
+    services: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
     """Development Mode withholds followers and popularity: that is not a warning on every artist."""
     (request,) = await _picked_from_search(services, catalog_artists[:1])
     assert "followers" not in (request.spotify_artist or {})
-    await services.enqueue([request])
+    await services.application.enqueue([request])
     await services.runner.run_until_idle()
     async with services.database.session() as session:
         artist = await session.scalar(select(models.Artist))
@@ -64,7 +64,7 @@ async def test_an_artist_without_followers_is_complete_without_a_warning(
 
 
 async def test_an_owner_without_premium_pauses_imports_by_id_and_fails_none(
-    services: AppServices, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+    services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     """Spotify's 403 "Active premium subscription required" is not the artist's fault: imports by id wait
     for Spotify (the queue says so) and none is marked failed; artists picked in search still import."""
@@ -72,13 +72,13 @@ async def test_an_owner_without_premium_pauses_imports_by_id_and_fails_none(
     api_double.set_spotify_premium(False)
     by_id = [artist.spotify_id for artist in catalog_artists[1:4]]
 
-    await services.enqueue([*picked, *(ImportRequest(spotify_id) for spotify_id in by_id)])
+    await services.application.enqueue([*picked, *(ImportRequest(spotify_id) for spotify_id in by_id)])
     await services.runner.run_until_idle(wait_for_pauses=False)
 
     outcomes = {o.spotify_id: o for o in await services.runner.outcomes()}
     assert outcomes[picked[0].spotify_id].status is JobStatus.COMPLETE
     assert {outcomes[spotify_id].status for spotify_id in by_id} == {JobStatus.QUEUED}
-    pause = await services.spotify_pause()
+    pause = await services.application.spotify_pause()
     assert pause is not None and "Premium" in pause.reason
     assert sorted(await services.runner.waiting_jobs()) == sorted(by_id)
     latest = await services.bus.snapshot(by_id[0])

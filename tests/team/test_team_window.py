@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.config import load_settings
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.domain import JobStatus
@@ -25,12 +25,12 @@ def test_window_in_team_mode_queues_and_a_shared_worker_imports(
         **team_double.urls.as_settings(),
     )
     assert settings.team_mode and not settings.runs_local_worker
-    services = AppServices(settings)
+    services = Runtime(settings)
     run_async(services.start())
     window = MainWindow(settings)
     qtbot.addWidget(window)
     try:
-        window.attach(services)
+        window.attach(services.application)
         artists = team_double.catalog.artists[:3]
         window.queue_panel.add([(a.spotify_id, a.name) for a in artists])
         window.queue_panel.process_all()

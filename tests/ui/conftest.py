@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.services import ServiceClients
@@ -28,17 +28,17 @@ def window_state_dir(tmp_path: Path) -> Path:
 @dataclass
 class Desktop:
     window: MainWindow
-    services: AppServices
+    services: Runtime
     double: ApiDouble | None
 
 
-def _open(qtbot: Any, run_async: Any, services: AppServices, double: ApiDouble | None) -> Iterator[Desktop]:
+def _open(qtbot: Any, run_async: Any, services: Runtime, double: ApiDouble | None) -> Iterator[Desktop]:
     run_async(services.start())
     window = MainWindow(services.settings)
     window.show()
     qtbot.waitExposed(window)
     try:
-        window.attach(services)
+        window.attach(services.application)
         qtbot.waitUntil(lambda: not window.tasks.running("runner-start"), timeout=5000)
         yield Desktop(window, services, double)
     finally:
@@ -60,7 +60,7 @@ def desktop(
 ) -> Iterator[Desktop]:
     """The window attached to started services that talk to the API double."""
     settings = double_settings(threaded_double, redis_url, redis_prefix)
-    yield from _open(qtbot, run_async, AppServices(settings, clients=fast_clients(settings)), threaded_double)
+    yield from _open(qtbot, run_async, Runtime(settings, clients=fast_clients(settings)), threaded_double)
 
 
 @pytest.fixture
@@ -80,4 +80,4 @@ def offline_desktop(
         spotify_api_url="http://127.0.0.1:9/v1",
         spotify_accounts_url="http://127.0.0.1:9",
     )
-    yield from _open(qtbot, run_async, AppServices(settings, clients=fast_clients(settings)), None)
+    yield from _open(qtbot, run_async, Runtime(settings, clients=fast_clients(settings)), None)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.config import load_settings
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QMessageBox
@@ -36,12 +36,12 @@ def test_demo_mode_is_labelled(qtbot: Any) -> None:
 
 
 def test_status_bar_shows_redis_and_database_state(qtbot: Any, run_async: Any) -> None:
-    services = AppServices(load_settings())
+    services = Runtime(load_settings())
     run_async(services.start())
     window = MainWindow(services.settings)
     qtbot.addWidget(window)
     try:
-        window.attach(services)
+        window.attach(services.application)
         qtbot.waitUntil(lambda: window.redis_label.text().startswith("Redis: connected"), timeout=5000)
         assert "embedded" in window.redis_label.text()
         qtbot.waitUntil(lambda: window.database_label.text().startswith("Database: ready"), timeout=5000)
@@ -49,7 +49,7 @@ def test_status_bar_shows_redis_and_database_state(qtbot: Any, run_async: Any) -
         run_async(window.detach())
         run_async(services.stop())
     # Once the services are gone the state is no longer "connected".
-    assert window.services is None
+    assert window.application is None
 
 
 def test_closing_the_window_emits_closed(qtbot: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 from artist_desktop.domain import Platform
@@ -20,7 +20,8 @@ from artist_desktop.services import ServiceClients
 from artist_desktop.store import Database, repository
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QFileDialog, QKeySequence, QMessageBox, QPushButton, QSettings, Qt
-from artist_desktop.ui.refresh_dialogs import MetricsActions, RefreshResultsDialog, install_metrics_actions
+from artist_desktop.ui.metrics_menu import MetricsActions, install_metrics_actions
+from artist_desktop.ui.refresh_dialogs import RefreshResultsDialog
 
 pytestmark = pytest.mark.gui
 
@@ -38,7 +39,7 @@ HEADER = ["Artist", "Status", "Fans", "Change", "Error"]
 class Desk:
     window: MainWindow
     actions: MetricsActions
-    services: AppServices
+    services: Runtime
     double: ApiDouble
     add_library_artist: Callable[..., Awaitable[int]]
 
@@ -73,7 +74,7 @@ def desk(
     double = ApiDouble(DoubleConfig(catalog_path=write_catalog(tmp_path / "catalog.json")))
     double.start_in_thread()
     settings = double_settings(double, redis_url, redis_prefix)
-    services = AppServices(settings, clients=fast_clients(settings))
+    services = Runtime(settings, clients=fast_clients(settings))
     try:
         run_async(services.start())
         window = MainWindow(
@@ -83,7 +84,7 @@ def desk(
         actions = window.findChild(MetricsActions, "metrics_actions")
         assert isinstance(actions, MetricsActions)
         window.show()
-        window.attach(services)
+        window.attach(services.application)
         try:
             yield Desk(window, actions, services, double, add_library_artist)
         finally:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.services import ServiceClients
 from artist_desktop.ui.main_window import MainWindow
@@ -36,7 +36,7 @@ def test_copy_stream_url_puts_the_live_address_on_the_clipboard_and_stop_frees_t
         spotify_api_url="http://127.0.0.1:9/v1",
         spotify_accounts_url="http://127.0.0.1:9",
     )
-    services = AppServices(settings, clients=fast_clients(settings), with_sse=True)
+    services = Runtime(settings, clients=fast_clients(settings), with_sse=True)
     run_async(services.start())
     window = MainWindow(services.settings)
     qtbot.addWidget(window)
@@ -44,7 +44,7 @@ def test_copy_stream_url_puts_the_live_address_on_the_clipboard_and_stop_frees_t
     try:
         window.show()
         qtbot.waitExposed(window)
-        window.attach(services)
+        window.attach(services.application)
         assert services.sse is not None
         port = services.sse.port
         assert port
@@ -100,12 +100,12 @@ def test_a_taken_port_is_replaced_and_the_status_bar_says_so(
             spotify_api_url="http://127.0.0.1:9/v1",
             spotify_accounts_url="http://127.0.0.1:9",
         )
-        services = AppServices(settings, clients=fast_clients(settings), with_sse=True)
+        services = Runtime(settings, clients=fast_clients(settings), with_sse=True)
         run_async(services.start())
         window = MainWindow(services.settings)
         qtbot.addWidget(window)
         try:
-            window.attach(services)
+            window.attach(services.application)
             # still there once the progress subscription has connected (it clears only its own message)
             qtbot.waitUntil(lambda: window.tasks.running("progress-subscription"), timeout=2000)
             qtbot.wait(300)

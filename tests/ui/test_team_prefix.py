@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.bus import ProgressBus, connect_redis
 from artist_desktop.config import load_settings
 from artist_desktop.domain import ProgressUpdate, Stage
@@ -21,13 +21,13 @@ TEAM_B_ARTIST = "BBBBBBBBBBBBBBBBBBBBBB"
 
 def test_window_on_prefix_a_never_shows_prefix_b(qtbot: Any, run_async: Any, redis_url: str) -> None:
     settings = load_settings(redis_url=redis_url, redis_prefix=f"team-a-{uuid.uuid4().hex[:6]}:", demo=False)
-    services = AppServices(settings)
+    services = Runtime(settings)
     run_async(services.start())
     window = MainWindow(settings)
     qtbot.addWidget(window)
     other_team = connect_redis(redis_url)
     try:
-        window.attach(services)
+        window.attach(services.application)
         team_b = ProgressBus(other_team, prefix=f"team-b-{uuid.uuid4().hex[:6]}:")
         run_async(team_b.publish(ProgressUpdate(TEAM_B_ARTIST, Stage.METADATA, 10, "team B's import")))
         run_async(services.bus.publish(ProgressUpdate(TEAM_A_ARTIST, Stage.METADATA, 10, "team A's import")))

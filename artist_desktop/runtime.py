@@ -1,26 +1,24 @@
-"""Composition root: settings -> Redis -> database -> services -> pipeline -> SSE -> window.
+"""The headless runtime: starts settings -> Redis -> database -> API clients -> pipeline -> SSE, stops them in reverse.
 
-`AppServices` is everything below the window and never imports Qt, so the command line and `serve` use
-exactly what the window uses; `run_gui` adds the qasync loop and the window on top.
+`Runtime` is the one composition root. The window (`artist_desktop.gui`), `serve` and every command-line
+command start it the same way and use what it built through `Runtime.application`, the use-cases of
+`artist_desktop.application`. It never imports Qt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
-import signal
-import sys
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from artist_desktop.application import Application, Health
 from artist_desktop.bus import EmbeddedRedis, ProgressBus, WorkerRegistry, connect_redis
 from artist_desktop.config import Settings, with_overrides
-from artist_desktop.domain import ImportRequest, ServicePause, utcnow
+from artist_desktop.domain import utcnow
 from artist_desktop.store import Database, open_database
 
 if TYPE_CHECKING:
@@ -31,20 +29,6 @@ if TYPE_CHECKING:
     from artist_desktop.sse import SseServer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    """What the status bar and `/api/health` report."""
-
-    redis_ok: bool
-    redis_where: str
-    database_ok: bool
-    database_where: str
-    demo: bool
-    team_mode: bool = False
-    database_host: str = ""
-    live_workers: int = 0
 
 
 @contextlib.asynccontextmanager
@@ -64,8 +48,12 @@ async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
         await asyncio.to_thread(double.stop_thread)
 
 
-class AppServices:
-    """Starts the app's parts in dependency order and stops them in reverse, even after a failure."""
+class Runtime:
+    """Starts the app's parts in dependency order and stops them in reverse, even after a failure.
+
+    Used as ``async with Runtime(settings) as runtime:``; `application` is the surface callers use, the
+    parts (`bus`, `database`, `clients`, `runner`) are there for that surface and for tests.
+    """
 
     def __init__(self, settings: Settings, *, clients: ServiceClients | None = None, with_sse: bool = False) -> None:
         """`clients` replaces the API clients the settings would build (tests and benchmarks tune them);
@@ -82,28 +70,35 @@ class AppServices:
         self._database: Database | None = None
         self._clients: ServiceClients | None = None
         self._runner: BatchRunner | None = None
+        self._application: Application | None = None
         self.redis_url = ""
 
     # The parts, available once started.
     @property
     def bus(self) -> ProgressBus:
-        assert self._bus is not None, "AppServices.start() first"
+        assert self._bus is not None, "Runtime.start() first"
         return self._bus
 
     @property
     def database(self) -> Database:
-        assert self._database is not None, "AppServices.start() first"
+        assert self._database is not None, "Runtime.start() first"
         return self._database
 
     @property
     def clients(self) -> ServiceClients:
-        assert self._clients is not None, "AppServices.start() first"
+        assert self._clients is not None, "Runtime.start() first"
         return self._clients
 
     @property
     def runner(self) -> BatchRunner:
-        assert self._runner is not None, "AppServices.start() first"
+        assert self._runner is not None, "Runtime.start() first"
         return self._runner
+
+    @property
+    def application(self) -> Application:
+        """The use-cases the window and the commands call, on the parts this runtime started."""
+        assert self._application is not None, "Runtime.start() first"
+        return self._application
 
     async def start(self) -> None:
         async with contextlib.AsyncExitStack() as stack:
@@ -144,6 +139,7 @@ class AppServices:
             stack.push_async_callback(self._runner.stop)
             if self._with_sse:
                 await self._start_sse(stack)
+            self._application = Application(self)
             self._stack = stack.pop_all()
 
     async def _build_clients(self, settings: Settings) -> ServiceClients:
@@ -214,39 +210,7 @@ class AppServices:
             except Exception:
                 log.exception("shutting down failed")
         self._clients = self._database = self._redis = self._embedded = self._bus = self._runner = None
-        self._sse = None
-
-    # -- use-cases the window and the commands share ------------------------------------------------
-
-    async def enqueue(self, requests: Sequence[ImportRequest]) -> list[str]:
-        """Queue artists for import (see :meth:`BatchRunner.enqueue`); returns the ids queued."""
-        return await self.runner.enqueue(requests)
-
-    async def requests_from_text(self, text: str) -> tuple[list[ImportRequest], list[tuple[int, str]]]:
-        """Artists named in pasted text or a .txt/.csv file: ids, artist links, URIs and short links.
-
-        Short links (``spotify.link``, ``open.spotify.com/s/``) are resolved by following their redirect once
-        (not an API request). Returns the requests in first-seen order and the lines that name no artist as
-        ``(line number, "text: reason")``.
-        """
-        from artist_desktop.domain import parse_artist_lines
-        from artist_desktop.services import ServiceError
-        from artist_desktop.services.spotify_links import resolve_short_link
-
-        parsed = parse_artist_lines(text)
-        ids = list(parsed.ids)
-        bad = [(number, f"{line}: not a Spotify artist id, link or URI") for number, line in parsed.bad]
-        numbers = {line.strip(): number for number, line in enumerate(text.splitlines(), start=1)}
-        for link in parsed.short_links:
-            try:
-                ids.append(await resolve_short_link(link))
-            except ServiceError as exc:
-                bad.append((numbers.get(link, 0), f"{link}: {exc}"))
-        return [ImportRequest(spotify_id) for spotify_id in dict.fromkeys(ids)], sorted(bad)
-
-    async def spotify_pause(self) -> ServicePause | None:
-        """Spotify's pause in force (its daily quota is used up), shared by every process; None when none."""
-        return await self.runner.current_spotify_pause()
+        self._sse = self._application = None
 
     async def live_workers(self) -> list[str]:
         """Import workers that announced themselves within the job timeout (this one included)."""
@@ -277,7 +241,7 @@ class AppServices:
             live_workers=len(await self.live_workers()) if self.settings.team_mode else 0,
         )
 
-    async def __aenter__(self) -> AppServices:
+    async def __aenter__(self) -> Runtime:
         await self.start()
         return self
 
@@ -292,64 +256,3 @@ def _display_url(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
-
-
-def run_gui(settings: Settings) -> int:
-    """Run the window on a qasync loop until it closes (or SIGTERM/SIGINT), then stop everything."""
-    import qasync
-
-    from artist_desktop.resources import resource_path
-    from artist_desktop.ui.qt import QApplication, QIcon
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Artist Desktop")
-    app.setOrganizationName("artist-desktop")
-    app.setDesktopFileName("artist-desktop")  # Wayland matches the window to its menu entry by this
-    with contextlib.suppress(FileNotFoundError):  # an icon is nice to have, never a reason not to start
-        app.setWindowIcon(QIcon(str(resource_path("icons", "artist-desktop.png"))))
-    app.setQuitOnLastWindowClosed(False)  # we quit ourselves, after an orderly shutdown
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        exit_code: int = loop.run_until_complete(_gui_main(settings))
-        return exit_code
-    finally:
-        with contextlib.suppress(Exception):
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-        asyncio.set_event_loop(None)
-
-
-async def _gui_main(settings: Settings) -> int:
-    from artist_desktop.ui.main_window import MainWindow
-
-    loop = asyncio.get_running_loop()
-    closed = asyncio.Event()
-    window = MainWindow(settings)
-    window.closed.connect(closed.set)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, window.close)
-    window.show()
-    log.debug("window shown")
-    services = AppServices(settings, with_sse=True)
-    exit_code = 0
-    try:
-        try:
-            await services.start()
-        except Exception as exc:
-            log.exception("start-up failed")
-            window.show_fatal_error("Artist Desktop could not start", str(exc))
-            exit_code = 1
-        else:
-            window.attach(services)
-            # What start-up built lives as long as the app: full collections need not walk it again
-            # (about 100 ms each on a large heap, a visible stall during a batch).
-            gc.freeze()
-        await closed.wait()
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        await window.detach()
-        await services.stop()
-    return exit_code

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from artist_desktop.app import AppServices
+from artist_desktop.runtime import Runtime
 from artist_desktop.config import load_settings
 
 
@@ -40,7 +40,7 @@ def _alive(pid: int) -> bool:
 
 
 async def test_services_start_and_stop_in_order(isolated_user_env: Path) -> None:
-    services = AppServices(load_settings())
+    services = Runtime(load_settings())
     await services.start()
     try:
         health = await services.health()
@@ -58,7 +58,7 @@ async def test_services_start_and_stop_in_order(isolated_user_env: Path) -> None
 
 async def test_a_failed_start_stops_what_had_started(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARTIST_DESKTOP_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    services = AppServices(load_settings())
+    services = Runtime(load_settings())
     with pytest.raises(OSError):
         await services.start()
     assert services._embedded is None or not services._embedded.running

@@ -1,0 +1,340 @@
+"""The application surface: every use-case the window needs, as methods with plain data in and out.
+
+The window holds one `Application` (made by `artist_desktop.runtime.Runtime` once its parts run) and
+calls nothing else below `ui/`: search, the import queue (enqueue, cancel, retry, remove), live progress,
+the library and its metric series, Deezer refreshes and their history, health and pauses. Each method
+opens its own short database session; none blocks (all are coroutines) and none imports Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from artist_desktop.config import Settings
+from artist_desktop.domain import (
+    ImportRequest,
+    JobStatus,
+    Platform,
+    ProgressUpdate,
+    ServicePause,
+    parse_artist_lines,
+    spotify_id_from_text,
+)
+from artist_desktop.metrics import (
+    RefreshResult,
+    RefreshStatus,
+    RefreshSummary,
+    refresh_deezer_fans,
+)
+from artist_desktop.services import ServiceError
+from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_ids, undo_match
+from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
+from artist_desktop.services.spotify_links import resolve_short_link
+from artist_desktop.store import LibraryRow, jobs, repository
+
+if TYPE_CHECKING:
+    from artist_desktop.bus import ProgressBus
+    from artist_desktop.pipeline.runner import BatchRunner
+    from artist_desktop.services import ServiceClients
+    from artist_desktop.sse import SseServer
+    from artist_desktop.store import Database
+
+__all__ = [
+    "HISTORY_LIMIT",
+    "Application",
+    "Health",
+    "PastedLinkError",
+    "ProgressCallback",
+    "QueuedArtist",
+    "RefreshRunRow",
+    "SearchOutcome",
+]
+
+#: How many past refresh runs the history lists.
+HISTORY_LIMIT = 200
+#: ``progress(done, total, artist_name)`` for the Deezer refresh and Find Deezer ids.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    """One page of results (null items already skipped by the client), which of them are already imported,
+    the offset of the next page (None: no more), and whether it answers a pasted link."""
+
+    items: tuple[SpotifyArtist, ...]
+    total: int
+    next_offset: int | None
+    in_library: frozenset[str]
+    pasted: bool = False
+    offset: int = 0
+
+    @classmethod
+    def of_page(cls, page: SpotifySearchPage, in_library: frozenset[str]) -> SearchOutcome:
+        return cls(page.items, page.total, page.next_offset, in_library, offset=page.offset)
+
+    @classmethod
+    def of_artist(cls, artist: SpotifyArtist, in_library: frozenset[str]) -> SearchOutcome:
+        return cls((artist,), 1, None, in_library, pasted=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What the status bar and `/api/health` report."""
+
+    redis_ok: bool
+    redis_where: str
+    database_ok: bool
+    database_where: str
+    demo: bool
+    team_mode: bool = False
+    database_host: str = ""
+    live_workers: int = 0
+
+
+class RuntimeParts(Protocol):
+    """What the application needs of a started runtime (`artist_desktop.runtime.Runtime` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def database(self) -> Database: ...
+    @property
+    def bus(self) -> ProgressBus: ...
+    @property
+    def clients(self) -> ServiceClients: ...
+    @property
+    def runner(self) -> BatchRunner: ...
+    @property
+    def sse(self) -> SseServer | None: ...
+    async def health(self) -> Health: ...
+
+
+class PastedLinkError(Exception):
+    """A pasted link that names no Spotify artist (a short link that resolves to something else, or nowhere)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedArtist:
+    """An artist waiting in the job ledger (queued, or left running by a process that stopped)."""
+
+    spotify_id: str
+    name: str
+    status: JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRunRow:
+    """One past Deezer refresh run as the history lists it."""
+
+    run_id: int
+    run_date: datetime
+    status: RefreshStatus
+    total: int
+    updated: int
+    failed: int
+
+
+class Application:
+    """The use-cases of a running runtime, for the window (and anything else that wants plain data)."""
+
+    def __init__(self, runtime: RuntimeParts) -> None:
+        self._runtime = runtime
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the runtime started with (demo mode: pointed at the API double)."""
+        return self._runtime.settings
+
+    # -- search ---------------------------------------------------------------------------------
+    async def search_artists(self, query: str, offset: int = 0, *, limit: int | None = None) -> SearchOutcome:
+        """One page of Spotify's artist search, with the ids already in the library. ``limit`` defaults to the
+        app's page size and is capped by it (10 in Development Mode, where a larger ``limit`` answers 400
+        "Invalid limit").
+
+        Raises `ServiceError` subclasses (`QuotaExceededError`, `PremiumRequiredError`, ...)."""
+        page = await self._runtime.clients.spotify.search_artists(query, limit=limit, offset=offset)
+        return SearchOutcome.of_page(page, frozenset(await self.spotify_ids_in_library(a.id for a in page.items)))
+
+    async def look_up_pasted(self, text: str) -> SearchOutcome:
+        """The one artist a pasted id, ``spotify:artist:`` URI or (short) link names (one Spotify request).
+
+        Raises `PastedLinkError` when a short link leads to no artist, `ServiceError` as `search_artists`."""
+        spotify_id = spotify_id_from_text(text)
+        if spotify_id is None:
+            requests, bad = await self.requests_from_text(text)
+            if not requests:  # the reason comes as "<link>: <sentence>"
+                reason = bad[0][1].removeprefix(f"{text.strip()}: ") if bad else ""
+                raise PastedLinkError(reason or "That link leads to no Spotify artist.")
+            spotify_id = requests[0].spotify_id
+        artist = await self._runtime.clients.spotify.get_artist(spotify_id)
+        return SearchOutcome.of_artist(artist, frozenset(await self.spotify_ids_in_library([artist.id])))
+
+    async def spotify_ids_in_library(self, spotify_ids: Iterable[str]) -> set[str]:
+        """Which of these Spotify ids are already imported (the "In library" badge)."""
+        async with self._runtime.database.session() as session:
+            return await repository.spotify_ids_in_library(session, spotify_ids)
+
+    async def fetch_image(self, url: str) -> bytes:
+        """An image's bytes (artist thumbnails), through the shared image client and its retries."""
+        return await self._runtime.runner.deps.images.fetch(url)
+
+    # -- the import queue -------------------------------------------------------------------------
+    async def requests_from_text(self, text: str) -> tuple[list[ImportRequest], list[tuple[int, str]]]:
+        """Artists named in pasted text or a .txt/.csv file: ids, artist links, URIs and short links.
+
+        Short links (``spotify.link``, ``open.spotify.com/s/``) are resolved by following their redirect once
+        (not an API request). Returns the requests in first-seen order and the lines that name no artist as
+        ``(line number, "text: reason")``.
+        """
+        parsed = parse_artist_lines(text)
+        ids = list(parsed.ids)
+        bad = [(number, f"{line}: not a Spotify artist id, link or URI") for number, line in parsed.bad]
+        numbers = {line.strip(): number for number, line in enumerate(text.splitlines(), start=1)}
+        for link in parsed.short_links:
+            try:
+                ids.append(await resolve_short_link(link))
+            except ServiceError as exc:
+                bad.append((numbers.get(link, 0), f"{link}: {exc}"))
+        return [ImportRequest(spotify_id) for spotify_id in dict.fromkeys(ids)], sorted(bad)
+
+    async def enqueue(self, requests: Sequence[ImportRequest]) -> list[str]:
+        """Queue artists for import in the shared job ledger; returns the ids queued (see `BatchRunner.enqueue`)."""
+        return await self._runtime.runner.enqueue(requests)
+
+    async def resume_queue(self) -> dict[str, str]:
+        """Start-up: put back jobs a stopped process left running, re-announce every unfinished job on the bus,
+        and start this machine's worker unless team mode leaves importing to `serve` workers.
+
+        Returns the unfinished jobs' names by Spotify id (progress updates carry no name)."""
+        runner = self._runtime.runner
+        await runner.resume_interrupted()
+        waiting = await self.unfinished_jobs()
+        if waiting:
+            await runner.enqueue([(job.spotify_id, job.name) for job in waiting])
+        if self.settings.runs_local_worker:
+            runner.start()
+        return {job.spotify_id: job.name for job in waiting}
+
+    async def unfinished_jobs(self) -> list[QueuedArtist]:
+        """Queued and running jobs in selection order: the queue that survives a restart."""
+        async with self._runtime.database.session() as session:
+            unfinished = await jobs.list_jobs(session, (JobStatus.QUEUED, JobStatus.RUNNING))
+        return [QueuedArtist(job.spotify_id, job.name, job.status) for job in unfinished]
+
+    async def job_names(self, spotify_ids: Iterable[str]) -> dict[str, str]:
+        """The display names the ledger knows for these ids."""
+        async with self._runtime.database.session() as session:
+            return await jobs.job_names(session, spotify_ids)
+
+    async def retry(self, spotify_ids: Sequence[str]) -> None:
+        """Queue these failed or cancelled imports again."""
+        for spotify_id in spotify_ids:
+            await self._runtime.runner.retry(spotify_id)
+
+    async def cancel(self, spotify_ids: Sequence[str]) -> None:
+        """Cancel these imports, queued or running (on whichever worker runs them)."""
+        for spotify_id in spotify_ids:
+            await self._runtime.runner.cancel(spotify_id)
+
+    async def cancel_all(self) -> None:
+        """Cancel every unfinished import."""
+        await self._runtime.runner.cancel_all()
+
+    async def remove(self, spotify_ids: Sequence[str]) -> None:
+        """Forget these finished imports (ledger row and last progress update)."""
+        for spotify_id in spotify_ids:
+            await self._runtime.runner.remove(spotify_id)
+
+    @contextlib.asynccontextmanager
+    async def progress_updates(
+        self, on_connection_change: Callable[[bool], None] | None = None
+    ) -> AsyncIterator[AsyncIterator[ProgressUpdate]]:
+        """Every artist's progress from the Redis bus: the last update of each first, then live ones; resynced
+        after a reconnect (`on_connection_change(False)` when the link drops, `True` when it is back)."""
+        async with self._runtime.bus.subscribe(on_connection_change=on_connection_change) as subscription:
+            yield aiter(subscription)
+
+    async def spotify_pause(self) -> ServicePause | None:
+        """Spotify's pause in force (its daily quota is used up), shared by every process; None when none."""
+        return await self._runtime.runner.current_spotify_pause()
+
+    # -- library --------------------------------------------------------------------------------
+    async def library_rows(self) -> list[LibraryRow]:
+        """Every imported artist with its latest followers per platform, by name."""
+        async with self._runtime.database.session() as session:
+            return await repository.library_rows(session)
+
+    async def metric_history(self, artist_id: int) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+        """One artist's metric series: (platform, metric) -> [(date, value)] oldest first."""
+        async with self._runtime.database.session() as session:
+            return await repository.metric_history(session, artist_id)
+
+    # -- Deezer refresh -------------------------------------------------------------------------------
+    async def refresh_deezer_fans(
+        self,
+        progress: ProgressCallback | None = None,
+        *,
+        run_date: datetime | None = None,
+        only_artist_ids: set[int] | None = None,
+    ) -> RefreshSummary:
+        """Refresh the Deezer fan count of every artist with a Deezer id (or only these; with ``run_date``, a
+        retry that updates that run's day). Raises as `metrics.refresh_deezer_fans`; cancellable."""
+        runtime = self._runtime
+        return await refresh_deezer_fans(
+            runtime.database,
+            runtime.clients.deezer,
+            progress=progress,
+            run_date=run_date,
+            only_artist_ids=only_artist_ids,
+        )
+
+    async def find_missing_deezer_ids(self, progress: ProgressCallback | None = None) -> list[Match]:
+        """Match artists without a Deezer id to Deezer by name; returns what was matched."""
+        return await find_missing_deezer_ids(self._runtime.database, self._runtime.clients.deezer, progress)
+
+    async def undo_deezer_matches(self, artist_ids: Sequence[int]) -> list[int]:
+        """Forget the Deezer id of each artist in turn; returns those that had one."""
+        return [artist_id for artist_id in artist_ids if await undo_match(self._runtime.database, artist_id)]
+
+    async def deezer_refresh_runs(self, limit: int = HISTORY_LIMIT) -> list[RefreshRunRow]:
+        """Past Deezer refresh runs, newest first."""
+        async with self._runtime.database.session() as session:
+            runs = await repository.list_refresh_runs(session, Platform.DEEZER, limit)
+            return [
+                RefreshRunRow(run.id, run.run_date, RefreshStatus(run.status), run.total, run.updated, run.failed)
+                for run in runs
+            ]
+
+    async def stored_refresh(self, run: RefreshRunRow) -> RefreshSummary:
+        """A past run's figures and per-artist results (sorted by name), as the results dialog shows them."""
+        async with self._runtime.database.session() as session:
+            rows = await repository.refresh_results(session, run.run_id)
+            results = [
+                RefreshResult(row.artist_id, row.name, row.success, row.fans, row.error, row.previous_fans)
+                for row in rows
+            ]
+        results.sort(key=lambda result: (result.name.casefold(), result.artist_id))
+        return RefreshSummary(run.run_id, run.run_date, run.status, run.total, run.updated, run.failed, results)
+
+    # -- status ---------------------------------------------------------------------------------
+    async def health(self) -> Health:
+        """Redis and database reachability, where they are, team mode and live workers (the status bar)."""
+        return await self._runtime.health()
+
+    @property
+    def stream_url(self) -> str | None:
+        """The progress stream's address for browsers and scripts; None when this process serves none."""
+        sse = self._runtime.sse
+        return f"{sse.url}/api/artists/progress" if sse is not None and sse.running else None
+
+    @property
+    def stream_port_taken(self) -> tuple[int, str] | None:
+        """``(configured port, address used instead)`` when the configured SSE port was taken at start."""
+        sse = self._runtime.sse
+        if sse is None or not sse.port_was_taken:
+            return None
+        return self.settings.sse_port, sse.url
