@@ -47,6 +47,7 @@ __all__ = [
     "HISTORY_LIMIT",
     "Application",
     "Health",
+    "LibraryRow",
     "PastedLinkError",
     "ProgressCallback",
     "QueuedArtist",

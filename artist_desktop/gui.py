@@ -1,13 +1,14 @@
-"""The desktop app: a qasync loop over a QApplication, the main window shown at once, the runtime started behind it."""
+"""The desktop app: the main window shown at once, the headless runtime started behind it, both stopped in order.
+
+The one module that joins `ui` and `runtime`: the window only ever sees `runtime.application`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import signal
-import sys
 
 from artist_desktop.config import Settings
 
@@ -15,30 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def run_gui(settings: Settings) -> int:
-    """Run the window on a qasync loop until it closes (or SIGTERM/SIGINT), then stop everything."""
-    import qasync
+    """Run the window on a qasync loop until it closes (or SIGTERM/SIGINT), then stop everything; the exit code."""
+    from artist_desktop.ui.event_loop import run_on_qt
 
-    from artist_desktop.resources import resource_path
-    from artist_desktop.ui.qt import QApplication, QIcon
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Artist Desktop")
-    app.setOrganizationName("artist-desktop")
-    app.setDesktopFileName("artist-desktop")  # Wayland matches the window to its menu entry by this
-    with contextlib.suppress(FileNotFoundError):  # an icon is nice to have, never a reason not to start
-        app.setWindowIcon(QIcon(str(resource_path("icons", "artist-desktop.png"))))
-    app.setQuitOnLastWindowClosed(False)  # we quit ourselves, after an orderly shutdown
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        exit_code: int = loop.run_until_complete(_gui_main(settings))
-        return exit_code
-    finally:
-        with contextlib.suppress(Exception):
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-        asyncio.set_event_loop(None)
+    return run_on_qt(lambda: _gui_main(settings))
 
 
 async def _gui_main(settings: Settings) -> int:

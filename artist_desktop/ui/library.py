@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from artist_desktop.store import LibraryRow
+from artist_desktop.application import LibraryRow
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.qt import (
     QAbstractItemView,
