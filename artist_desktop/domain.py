@@ -114,11 +114,6 @@ class Stage(enum.StrEnum):
     def is_final(self) -> bool:
         return self in (Stage.COMPLETE, Stage.ERROR)
 
-    @property
-    def order(self) -> int:
-        """Position in the run; ERROR sorts last with COMPLETE."""
-        return _STAGE_ORDER[self]
-
 
 _STAGE_LABELS = {
     Stage.INIT: "Adding Artist",
@@ -129,8 +124,6 @@ _STAGE_LABELS = {
     Stage.COMPLETE: "Complete",
     Stage.ERROR: "Error",
 }
-_STAGE_ORDER = {stage: i for i, stage in enumerate(Stage)}
-_STAGE_ORDER[Stage.ERROR] = _STAGE_ORDER[Stage.COMPLETE]
 
 #: The progress range each working stage covers (DESIGN.md, "Stages, concretely").
 STAGE_RANGES: dict[Stage, tuple[int, int]] = {
@@ -382,7 +375,6 @@ class ArtistRecord:
 
     name: str
     slug: str
-    bio: str | None = None
     gender: str | None = None
     country: str | None = None
     birth_date: str | None = None
@@ -391,15 +383,6 @@ class ArtistRecord:
     popularity: int | None = None
     followers: int | None = None
     is_complete: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class MetricPoint:
-    artist_id: int
-    platform: str
-    metric_type: str
-    value: float
-    date: datetime
 
 
 def slugify(name: str) -> str:

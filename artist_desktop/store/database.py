@@ -75,8 +75,16 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+#: Execution option that :func:`_on_sqlite_begin` reads: the ``PRAGMA foreign_keys`` value to set before
+#: the transaction begins (SQLite ignores the pragma inside a transaction). Only migrations use it.
+_SQLITE_FOREIGN_KEYS = "artist_desktop_sqlite_foreign_keys"
+
+
 def _on_sqlite_begin(connection: Any) -> None:
     """Take the write lock when a transaction starts, so concurrent writers wait (busy_timeout) in turn."""
+    foreign_keys = connection.get_execution_options().get(_SQLITE_FOREIGN_KEYS)
+    if foreign_keys is not None:
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -126,9 +134,29 @@ class Database:
         return f"Database({self.url!r})"
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (a no-op when it already is), on this engine."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade_head)
+        """Bring the schema to the newest revision (a no-op when it already is), on this engine.
+
+        On SQLite the migrations run with foreign keys off: a batch operation rebuilds a table (copy, drop,
+        rename), and dropping it with foreign keys on would first delete every row that references it
+        (``ON DELETE CASCADE``). ``PRAGMA foreign_key_check`` must find nothing before the commit, and the
+        connection gets its foreign keys back before the pool hands it out again.
+        """
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as connection:
+                await connection.run_sync(_upgrade_head)
+            return
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**{_SQLITE_FOREIGN_KEYS: False})
+            try:
+                async with connection.begin():
+                    await connection.run_sync(_upgrade_head)
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows pointing at missing rows: {broken[:5]}")
+            finally:
+                await connection.execution_options(**{_SQLITE_FOREIGN_KEYS: True})
+                async with connection.begin():  # an empty transaction: its start turns foreign keys on
+                    pass
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

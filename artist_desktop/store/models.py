@@ -101,7 +101,6 @@ class Artist(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     slug: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
-    bio: Mapped[str | None] = mapped_column(Text)
     gender: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(64))
     #: MusicBrainz life-span begin: "1993", "1993-04" or "1969-02-19".

@@ -86,7 +86,6 @@ async def upsert_artist(session: AsyncSession, record: ArtistRecord) -> int:
     stmt = insert(session, Artist).values(
         name=record.name,
         slug=record.slug,
-        bio=record.bio,
         gender=record.gender,
         country=record.country,
         birth_date=record.birth_date,
@@ -98,7 +97,7 @@ async def upsert_artist(session: AsyncSession, record: ArtistRecord) -> int:
         created_at=now,
         updated_at=now,
     )
-    keep_known = ("bio", "gender", "country", "birth_date", "image_url", "popularity", "followers")
+    keep_known = ("gender", "country", "birth_date", "image_url", "popularity", "followers")
     changes: dict[str, Any] = {name: func.coalesce(stmt.excluded[name], table.c[name]) for name in keep_known}
     changes.update(name=stmt.excluded.name, is_complete=stmt.excluded.is_complete, updated_at=now)
     if record.genres:

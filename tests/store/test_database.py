@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from artist_desktop.store import Base, Database, jobs, normalise_url, open_database, repository
+from artist_desktop.store import Base, Database, alembic_config, jobs, normalise_url, open_database, repository
 
 EXPECTED_TABLES = {
     "artists",
@@ -42,7 +44,7 @@ async def test_migration_creates_every_table_and_matches_the_models(database: Da
     assert tables >= EXPECTED_TABLES
     assert {table.name for table in Base.metadata.sorted_tables} == EXPECTED_TABLES
     assert differences == []
-    assert revision == "0002"
+    assert revision == "0003"
 
 
 async def test_migrating_again_keeps_the_data(database: Database) -> None:
@@ -118,14 +120,24 @@ async def test_in_memory_sqlite_keeps_its_schema_across_sessions() -> None:
         await database.dispose()
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    from alembic import command
-
-    from artist_desktop.store import alembic_config
-
+def _alembic(connection: Connection) -> Config:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    return config
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    """An empty schema at ``revision`` (the module's PostgreSQL database may already be at head)."""
+    command.downgrade(_alembic(connection), "base")
+    command.upgrade(_alembic(connection), revision)
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(_alembic(connection), revision)
+
+
+def _artist_columns(connection: Connection) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns("artists")}
 
 
 async def test_upgrading_a_0001_database_keeps_its_tracks_and_jobs(database_url: str) -> None:
@@ -159,5 +171,75 @@ async def test_upgrading_a_0001_database_keeps_its_tracks_and_jobs(database_url:
         assert tracks == [("4sPmO7WMQUAf45kwMOtONw", None, "Hello")]
         assert job is not None and job.spotify_artist is None and job.name == "Adele"
         assert deezer_track > 0
+    finally:
+        await database.dispose()
+
+
+#: Rows in every table that references ``artists`` or ``tracks``, the tables SQLite rebuilds in 0002 and 0003.
+_REFERENCING_ROWS = [
+    "INSERT INTO artists (id, name, slug, genres, is_complete, created_at, updated_at) "
+    "VALUES (7, 'Adele', 'adele-4dp', '[]', TRUE, '2026-11-01 10:00:00', '2026-11-01 10:00:00')",
+    "INSERT INTO artist_platform_ids (artist_id, platform, platform_id) VALUES (7, 'deezer', '75798')",
+    "INSERT INTO artist_metrics (artist_id, platform, metric_type, value, date) "
+    "VALUES (7, 'deezer', 'followers', 1200, '2026-11-01 10:00:00')",
+    "INSERT INTO tracks (id, spotify_id, name, popularity, duration_ms) VALUES (3, 'trk', 'Hello', 80, 295000)",
+    "INSERT INTO artist_tracks (artist_id, track_id, rank) VALUES (7, 3, 1)",
+    "INSERT INTO media_assets (artist_id, kind, source_url, sha256, path, size_bytes) "
+    "VALUES (7, 'image', 'https://i.example/a.png', 'ab', 'ab.png', 10)",
+    "INSERT INTO import_jobs (spotify_id, name, artist_id, position, status, stage, progress, message, attempts, "
+    "created_at, updated_at) VALUES ('4dpARuHxo51G3z768sgnrY', 'Adele', 7, 1, 'complete', 'COMPLETE', 100, '', "
+    "1, '2026-11-01 10:00:00', '2026-11-01 10:00:00')",
+]
+_COUNTED = ("artists", "artist_platform_ids", "artist_metrics", "tracks", "artist_tracks", "media_assets")
+
+
+async def _counts(connection: Any) -> dict[str, int]:
+    counts = {table: await connection.scalar(text(f"SELECT count(*) FROM {table}")) for table in _COUNTED}
+    counts["jobs linked"] = await connection.scalar(text("SELECT count(*) FROM import_jobs WHERE artist_id = 7"))
+    return counts
+
+
+async def test_upgrading_drops_the_empty_bio_column_and_keeps_every_referencing_row(database_url: str) -> None:
+    """From 0001 to head SQLite rebuilds ``tracks`` (0002) and ``artists`` (0003): with foreign keys on, that
+    would delete every metric, id, track link and image of every artist (ON DELETE CASCADE)."""
+    database = Database.from_url(database_url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, "0001")
+            for statement in _REFERENCING_ROWS:
+                await connection.execute(text(statement))
+            before = await _counts(connection)
+            assert "bio" in await connection.run_sync(_artist_columns)
+        assert before == dict.fromkeys([*_COUNTED, "jobs linked"], 1)
+
+        await database.migrate()
+
+        async with database.engine.begin() as connection:
+            assert await _counts(connection) == before
+            assert "bio" not in await connection.run_sync(_artist_columns)
+            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+            if database.dialect == "sqlite":  # the pooled connection has its foreign keys back
+                assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_downgrade, "0002")
+            assert await _counts(connection) == before
+            assert "bio" in await connection.run_sync(_artist_columns)
+            assert await connection.scalar(text("SELECT bio FROM artists WHERE id = 7")) is None
+    finally:
+        await database.dispose()
+
+
+async def test_a_failed_migration_gives_sqlite_its_foreign_keys_back(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'broken.sqlite3'}")
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, "0001")
+            # 0002 cannot create a table that is already there: the migration fails half-way.
+            await connection.execute(text("CREATE TABLE service_pauses (service TEXT)"))
+        with pytest.raises(Exception, match="service_pauses"):
+            await database.migrate()
+        async with database.engine.connect() as connection:
+            assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
     finally:
         await database.dispose()
