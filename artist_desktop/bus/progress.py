@@ -247,11 +247,6 @@ class ProgressSubscription:
     def connected(self) -> bool:
         return bool(self._state)
 
-    @property
-    def last_seqs(self) -> dict[str, int]:
-        """The last seq yielded per artist (a copy)."""
-        return dict(self._last_seq)
-
     async def wait_connected(self) -> None:
         """Return once subscribed and the snapshots are queued (bound it with ``asyncio.timeout``)."""
         self._start()

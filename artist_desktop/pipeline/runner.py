@@ -128,7 +128,6 @@ class BatchRunner:
         self.job_timeout = job_timeout
         self.registry = registry
         self._stopping = False  # shutting down: running imports go back to the queue, not to "cancelled"
-        self._beats = 0  # heartbeat loops running (run_until_idle and start may overlap)
         #: The Spotify pause this runner last saw (from its own imports or from the database).
         self.spotify_pause: ServicePause | None = None
 

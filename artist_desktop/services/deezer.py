@@ -53,11 +53,6 @@ class DeezerArtist:
             return None
         return value
 
-    @property
-    def picture_url(self) -> str | None:
-        """The largest picture Deezer offers."""
-        return self.picture_xl or self.picture_big or self.picture_medium or self.picture or self.picture_small
-
 
 @dataclass(frozen=True, slots=True)
 class DeezerTrack:

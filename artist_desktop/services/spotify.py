@@ -156,7 +156,7 @@ class SpotifyTrack:
 
 @dataclass(frozen=True, slots=True)
 class SpotifySearchPage:
-    """One page of an artist search; ask for ``next_offset`` while ``has_more``.
+    """One page of an artist search; ask for ``next_offset`` while it is not None.
 
     ``next_offset`` advances by the page Spotify sent, null entries included, so "Load more" neither repeats
     nor skips an artist; ``skipped`` counts the null entries left out of ``items``.
@@ -168,10 +168,6 @@ class SpotifySearchPage:
     limit: int
     next_offset: int | None
     skipped: int = 0
-
-    @property
-    def has_more(self) -> bool:
-        return self.next_offset is not None
 
 
 def _pick_image(images: Sequence[SpotifyImage], min_width: int = 300) -> str | None:

@@ -38,9 +38,9 @@ async def test_get_artist_returns_fans_albums_and_pictures_served_by_the_double(
     assert artist.name == "Daft Punk"
     assert artist.fans == daft.deezer["nb_fan"] > 0
     assert artist.nb_album == daft.deezer["nb_album"]
-    assert artist.picture_url is not None and artist.picture_url.startswith(double.urls.images_url)
+    assert artist.picture_xl is not None and artist.picture_xl.startswith(double.urls.images_url)
     async with httpx.AsyncClient() as http:
-        picture = await http.get(artist.picture_url)
+        picture = await http.get(artist.picture_xl)
     assert picture.headers["content-type"] == "image/png"
     assert png_size(picture.content) == (1000, 1000)
 

@@ -56,7 +56,7 @@ async def test_search_finds_both_daft_artists_with_their_details(double: ApiDoub
         page = await spotify.search_artists("daft")
     names = [a.name for a in page.items]
     assert names[0] == "Daft Punk" and "Daftside Collective" in names
-    assert page.total == len(names) and not page.has_more
+    assert page.total == len(names) and page.next_offset is None
     daft = page.items[0]
     expected = artist_named(double, "Daft Punk")
     assert daft.id == expected.spotify_id
@@ -92,7 +92,7 @@ async def test_search_pages_through_every_result_in_pages_of_ten(double: ApiDoub
     assert offsets == list(range(0, total, 10))
     # Development Mode puts one null among the results (counted in total): every real artist, once.
     assert len(seen) == len(set(seen)) == total - 1
-    assert not page.has_more
+    assert page.next_offset is None
 
 
 async def test_search_arguments_are_checked_before_any_request(double: ApiDouble) -> None:
