@@ -73,7 +73,7 @@ async def take(output: Path) -> None:
     from artist_desktop.runtime import Runtime
     from artist_desktop.config import load_settings
     from artist_desktop.ui.main_window import MainWindow
-    from artist_desktop.ui.qt import QSettings, Qt, QTest
+    from artist_desktop.ui.qt import QSettings, Qt, import_qtest
 
     settings = load_settings(demo=True, concurrency=3)
     services = Runtime(settings)
@@ -86,7 +86,7 @@ async def take(output: Path) -> None:
     try:
         search = window.search_panel
         window.focus_search()
-        QTest.keyClicks(search.field, QUERY)
+        import_qtest().keyClicks(search.field, QUERY)
         await wait_for(lambda: search.model.rowCount() > 0, 15, "search results")
         while search.model.rowCount() < ARTISTS + 2:  # pages of 10 (Development Mode), one of them with a null
             shown = search.model.rowCount()
@@ -159,11 +159,11 @@ async def opened_window(settings: Any) -> AsyncIterator[Any]:
 
 
 async def search_for(window: Any, query: str, rows: int) -> None:
-    from artist_desktop.ui.qt import QTest
+    from artist_desktop.ui.qt import import_qtest
 
     search = window.search_panel
     window.focus_search()
-    QTest.keyClicks(search.field, query)
+    import_qtest().keyClicks(search.field, query)
     await wait_for(lambda: search.model.rowCount() >= rows, 15, "search results")
     await wait_for(lambda: window.thumbnails.pixmap(search.model.result(0).artist.image_url), 10, "thumbnails")
 

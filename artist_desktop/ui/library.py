@@ -28,7 +28,7 @@ from artist_desktop.ui.qt import (
     QVBoxLayout,
     QWidget,
     Signal,
-    pg,
+    import_pyqtgraph,
 )
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -126,19 +126,36 @@ class MetricChart(QWidget):
         self.title = QLabel("Select an artist to see its metric history", self)
         self.title.setObjectName("chart_title")
         layout.addWidget(self.title)
-        self.plots = pg.GraphicsLayoutWidget(self)
-        self.plots.setObjectName("metric_chart")
-        layout.addWidget(self.plots, 1)
+        # pyqtgraph's plot area is built when the first history is shown (start-up skips pyqtgraph);
+        # until then an empty area of the same colour holds its place.
+        self.plots: Any = None
+        self._placeholder = QWidget(self)
+        self._placeholder.setBackgroundRole(QPalette.ColorRole.Base)
+        self._placeholder.setAutoFillBackground(True)
+        layout.addWidget(self._placeholder, 1)
+        self._layout = layout
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.follow_palette()
 
     def follow_palette(self) -> None:
         """Take the chart's colours from the (OS light/dark) palette."""
         palette = self.palette()
-        self.plots.setBackground(palette.color(QPalette.ColorRole.Base))
+        if self.plots is not None:
+            self.plots.setBackground(palette.color(QPalette.ColorRole.Base))
         self._foreground = palette.color(QPalette.ColorRole.Text)
 
+    def _build_plots(self) -> None:
+        """pyqtgraph's ``GraphicsLayoutWidget`` in the placeholder's place (once)."""
+        self.plots = import_pyqtgraph().GraphicsLayoutWidget(self)
+        self.plots.setObjectName("metric_chart")
+        self._layout.replaceWidget(self._placeholder, self.plots)
+        self._placeholder.deleteLater()
+        self.follow_palette()
+
     def show_history(self, name: str, history: MetricHistory) -> None:
+        if self.plots is None:
+            self._build_plots()
+        pg = import_pyqtgraph()
         self.plots.clear()
         self.series = {}
         self.title.setText(f"<b>{name}</b> — metric history" if history else f"<b>{name}</b> — no metrics yet")
@@ -161,7 +178,8 @@ class MetricChart(QWidget):
             previous = plot
 
     def clear(self) -> None:
-        self.plots.clear()
+        if self.plots is not None:
+            self.plots.clear()
         self.series = {}
         self.title.setText("Select an artist to see its metric history")
 

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 import PySide6
-from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
-    QByteArray,
     QEvent,
-    QItemSelection,
-    QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QPoint,
     QPointF,
     QProcess,
     QRect,
@@ -28,16 +24,13 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
-    QUrl,
     Signal,
-    Slot,
 )
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QColor,
     QFont,
-    QFontMetrics,
     QGuiApplication,
     QIcon,
     QKeySequence,
@@ -46,22 +39,17 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
-    QShortcut,
     QStandardItem,
     QStandardItemModel,
 )
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -75,19 +63,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QStatusBar,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
     QTabWidget,
-    QTextBrowser,
-    QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtTest import QTest
 
 _BROKEN = {(6, 12, 0)}
 """PySide6 releases that crash here: 6.12.0 on Python 3.11 aborts after a few hundred Signal.emit()."""
@@ -104,9 +91,27 @@ def _check_binding() -> None:
 
 _check_binding()
 
-# pyqtgraph picks up the binding imported above; naming it keeps it from trying another one.
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-import pyqtgraph as pg  # type: ignore[import-untyped]  # noqa: E402  (after the binding check, on purpose)
+
+def import_qtest() -> type[QTest]:
+    """QtTest's ``QTest`` (synthetic key presses), for tools such as packaging/screenshot.py.
+
+    Imported on first call, never at start-up: the app itself does not simulate input.
+    """
+    from PySide6.QtTest import QTest
+
+    return QTest
+
+
+def import_pyqtgraph() -> Any:
+    """The pyqtgraph module, imported when the first chart is built (it is ~0.2 s of start-up otherwise).
+
+    It picks up the binding imported above; naming it keeps it from trying another one.
+    """
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    import pyqtgraph  # type: ignore[import-untyped]
+
+    return pyqtgraph
+
 
 __all__ = [
     "QAbstractItemView",
@@ -114,26 +119,19 @@ __all__ = [
     "QAbstractTableModel",
     "QAction",
     "QApplication",
-    "QByteArray",
     "QCheckBox",
     "QCloseEvent",
     "QColor",
-    "QComboBox",
     "QDialog",
     "QDialogButtonBox",
     "QEvent",
     "QFileDialog",
     "QFont",
-    "QFontMetrics",
     "QFormLayout",
-    "QFrame",
-    "QGridLayout",
     "QGuiApplication",
     "QHBoxLayout",
     "QHeaderView",
     "QIcon",
-    "QItemSelection",
-    "QItemSelectionModel",
     "QKeySequence",
     "QLabel",
     "QLineEdit",
@@ -150,7 +148,6 @@ __all__ = [
     "QPersistentModelIndex",
     "QPixmap",
     "QPlainTextEdit",
-    "QPoint",
     "QPointF",
     "QProcess",
     "QProgressBar",
@@ -159,33 +156,23 @@ __all__ = [
     "QRect",
     "QRectF",
     "QSettings",
-    "QShortcut",
     "QSize",
     "QSortFilterProxyModel",
     "QSpinBox",
     "QSplitter",
     "QStandardItem",
     "QStandardItemModel",
-    "QStatusBar",
     "QStyle",
     "QStyleOptionProgressBar",
     "QStyleOptionViewItem",
     "QStyledItemDelegate",
     "QTabWidget",
     "QTableView",
-    "QTest",
-    "QTextBrowser",
     "QTimer",
-    "QToolButton",
-    "QTreeView",
-    "QUrl",
     "QVBoxLayout",
     "QWidget",
     "Qt",
-    "QtCore",
-    "QtGui",
-    "QtWidgets",
     "Signal",
-    "Slot",
-    "pg",
+    "import_pyqtgraph",
+    "import_qtest",
 ]

@@ -1,0 +1,58 @@
+"""The metric chart builds its pyqtgraph plots with the first history; start-up imports neither pyqtgraph nor QtTest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from artist_desktop.ui.library import MetricChart
+from artist_desktop.ui.qt import QPalette
+
+DAY_1 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_importing_the_window_loads_neither_pyqtgraph_nor_qttest() -> None:
+    probe = (
+        "import sys, artist_desktop.ui.main_window; "
+        "print(sorted(m for m in ('pyqtgraph', 'PySide6.QtTest', 'numpy') if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert found.stdout.strip() == "[]"
+
+
+@pytest.mark.gui
+def test_the_chart_builds_its_plots_with_the_first_history(qtbot: Any) -> None:
+    chart = MetricChart()
+    qtbot.addWidget(chart)
+    chart.resize(400, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.clear()
+    chart.follow_palette()
+    assert chart.plots is None
+
+    chart.show_history(
+        "Adele",
+        {
+            ("deezer", "followers"): [(DAY_1, 10.0), (DAY_1 + timedelta(days=1), 12.0)],
+            ("spotify", "popularity"): [(DAY_1, 80.0)],
+        },
+    )
+
+    assert chart.plots is not None and chart.plots.objectName() == "metric_chart"
+    assert chart.series == {
+        "Deezer followers": [(DAY_1.timestamp(), 10.0), ((DAY_1 + timedelta(days=1)).timestamp(), 12.0)],
+        "Spotify popularity": [(DAY_1.timestamp(), 80.0)],
+    }
+    qtbot.waitUntil(lambda: chart.plots.height() > chart.height() // 2)
+    assert chart.plots.backgroundBrush().color() == chart.palette().color(QPalette.ColorRole.Base)
+    plots = chart.plots
+    chart.clear()
+    chart.show_history("Queen", {})
+    assert chart.plots is plots and chart.series == {}
