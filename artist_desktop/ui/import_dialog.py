@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from artist_desktop.domain import ImportRequest
+from artist_desktop.ui.palette import ERROR_COLOR
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAction,
-    QColor,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -55,7 +55,6 @@ MAX_FILE_BYTES = 5_000_000
 #: Bad lines listed one by one; more are counted.
 MAX_LISTED = 500
 FILE_FILTER = "Artist lists (*.txt *.csv);;All files (*)"
-ERROR_COLOR = QColor("#d32f2f")
 
 
 def read_artist_file(path: Path) -> str:

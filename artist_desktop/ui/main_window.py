@@ -22,7 +22,8 @@ from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import LibraryPanel
 from artist_desktop.ui.metrics_menu import install_metrics_actions
-from artist_desktop.ui.pauses import PAUSED_COLOR, hourglass_pixmap
+from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR
+from artist_desktop.ui.pauses import hourglass_pixmap
 from artist_desktop.ui.progress import ProgressModel, ProgressPanel
 from artist_desktop.ui.qt import (
     QAction,
@@ -529,7 +530,7 @@ class MainWindow(QMainWindow):
             self.team_label.setText(f"Team mode · {health.database_host} · {workers}")
         for label, ok in ((self.redis_label, health.redis_ok), (self.database_label, health.database_ok)):
             label.setProperty("ok", ok)
-            label.setStyleSheet("" if ok else "color: #c62828;")
+            label.setStyleSheet("" if ok else f"color: {ERROR_COLOR.name()};")
 
     def _background_failed(self, name: str, error: BaseException) -> None:
         log.error("%s failed", name, exc_info=error)

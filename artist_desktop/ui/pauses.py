@@ -1,7 +1,7 @@
-"""How the window shows a service pause (Spotify's daily quota): local resume times, a calm colour, an hourglass.
+"""How the window shows a service pause (Spotify's daily quota): local resume times, an hourglass.
 
-A pause is a state that passes by itself, not a failure: it is never drawn in the error colour. Spotify
-answers 429 with a Retry-After of hours once a Development Mode app's daily quota is used up
+A pause is a state that passes by itself, not a failure: it is drawn in `palette.PAUSED_COLOR`, never in the
+error colour. Spotify answers 429 with a Retry-After of hours once a Development Mode app's daily quota is used up
 (``../shared/api-facts.md``, Spotify "quota"); the lower layers turn that into a UTC ``resume_at``.
 """
 
@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from artist_desktop.domain import ServicePause
+from artist_desktop.ui.palette import PAUSED_COLOR
 from artist_desktop.ui.qt import QColor, QPainter, QPainterPath, QPen, QPixmap, QPointF, QRectF, Qt
-
-#: The accent of a paused row or message: calm blue, distinct from the error red and the success green.
-PAUSED_COLOR = QColor("#2f7bc4")
 
 
 def resume_time_text(resume_at: datetime, now: datetime | None = None) -> str:
@@ -83,4 +81,4 @@ def hourglass_pixmap(size: int, color: QColor = PAUSED_COLOR, device_pixel_ratio
     return pixmap
 
 
-__all__ = ["PAUSED_COLOR", "hourglass_pixmap", "paint_hourglass", "parse_resume_at", "resume_time_text"]
+__all__ = ["hourglass_pixmap", "paint_hourglass", "parse_resume_at", "resume_time_text"]

@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from artist_desktop.domain import CANCELLED_MESSAGE, ProgressUpdate, Stage
-from artist_desktop.ui.pauses import PAUSED_COLOR, paint_hourglass, parse_resume_at, resume_time_text
+from artist_desktop.ui.palette import ERROR_COLOR, MUTED_ROLE, PAUSED_COLOR, SUCCESS_COLOR
+from artist_desktop.ui.pauses import paint_hourglass, parse_resume_at, resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractListModel,
     QAction,
-    QColor,
     QFont,
     QHBoxLayout,
     QKeySequence,
@@ -52,9 +52,6 @@ from artist_desktop.ui.qt import (
 REPAINT_INTERVAL_MS = 33
 #: Timer ticks without any update before the repaint timer stops.
 IDLE_TICKS = 3
-#: Status accents (the only colours not taken from the palette).
-ERROR_COLOR = QColor("#d32f2f")
-SUCCESS_COLOR = QColor("#2e7d32")
 PAUSED = "Paused"
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -326,7 +323,7 @@ class ProgressDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         text_color = palette.color(text_role)
-        muted = palette.color(QPalette.ColorRole.PlaceholderText) if not selected else text_color
+        muted = palette.color(MUTED_ROLE) if not selected else text_color
         painter.save()
         # Status mark.
         mark_rect = QRect(rect.left() + 8, rect.top(), 20, rect.height())

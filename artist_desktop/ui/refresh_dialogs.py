@@ -21,11 +21,11 @@ from artist_desktop.metrics import (
     RefreshSummary,
 )
 from artist_desktop.services.deezer_matcher import Match
+from artist_desktop.ui.palette import ERROR_COLOR
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
     QCheckBox,
-    QColor,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -66,8 +66,6 @@ RESULT_COLUMNS = ("Artist", "Status", "Fans", "Change", "Error")
 HISTORY_COLUMNS = ("Date", "Status", "Total", "Updated", "Failed")
 MATCH_COLUMNS = ("Artist", "Deezer name", "Deezer id", "Fans")
 UPDATED, FAILED = "Updated", "Failed"
-#: Past runs the history dialog lists (newest first).
-FAILED_COLOR = "#c62828"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -154,7 +152,7 @@ class RefreshResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column == 1 and not result.success:
-            return QColor(FAILED_COLOR)
+            return ERROR_COLOR
         return None
 
 

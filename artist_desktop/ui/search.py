@@ -24,12 +24,12 @@ from artist_desktop.services import (
 )
 from artist_desktop.services.errors import LONG_WAIT, PremiumRequiredError, QuotaExceededError
 from artist_desktop.ui.images import ThumbnailCache
-from artist_desktop.ui.pauses import PAUSED_COLOR, resume_time_text
+from artist_desktop.ui.palette import ERROR_COLOR, MUTED_ROLE, ON_ACCENT_COLOR, PAUSED_COLOR, SUCCESS_COLOR
+from artist_desktop.ui.pauses import resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractListModel,
     QAction,
-    QColor,
     QFont,
     QHBoxLayout,
     QKeySequence,
@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 ARTIST_MIME = "application/x-artist-desktop-artists"
 DEBOUNCE_MS = 300
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1
-ERROR_COLOR = QColor("#d32f2f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +300,7 @@ class SearchResultDelegate(QStyledItemDelegate):
         palette: QPalette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         text_color = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-        muted = text_color if selected else palette.color(QPalette.ColorRole.PlaceholderText)
+        muted = text_color if selected else palette.color(MUTED_ROLE)
         artist = result.artist
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -329,8 +328,8 @@ class SearchResultDelegate(QStyledItemDelegate):
             badge = QRectF(rect.right() - badge_width - 8, rect.center().y() - 10, badge_width, 20)
             path = QPainterPath()
             path.addRoundedRect(badge, 10, 10)
-            painter.fillPath(path, QColor("#2e7d32"))
-            painter.setPen(QColor("white"))
+            painter.fillPath(path, SUCCESS_COLOR)
+            painter.setPen(ON_ACCENT_COLOR)
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
             badge_width += 16
         width = max(40, rect.right() - left - badge_width - 4)
@@ -542,7 +541,7 @@ class SearchPanel(QWidget):
             self.message.setStyleSheet(f"color: {PAUSED_COLOR.name()};")
         elif muted:
             self.message.setStyleSheet("")
-            self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            self.message.setForegroundRole(MUTED_ROLE)
         else:
             self.message.setStyleSheet("")
             self.message.setForegroundRole(QPalette.ColorRole.WindowText)

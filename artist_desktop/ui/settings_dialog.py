@@ -12,8 +12,8 @@ from typing import Any
 
 from artist_desktop import connection_checks
 from artist_desktop.config import Settings, SettingsError, load_settings, save_settings, settings_file
+from artist_desktop.ui.palette import ERROR_COLOR, SUCCESS_COLOR
 from artist_desktop.ui.qt import (
-    QColor,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -30,8 +30,6 @@ from artist_desktop.ui.qt import (
 )
 from artist_desktop.ui.tasks import TaskRunner
 
-ERROR_COLOR = QColor("#d32f2f")
-SUCCESS_COLOR = QColor("#2e7d32")
 SECRET_KEPT = "Leave empty to keep the saved secret"
 
 Check = Callable[[Settings], Coroutine[Any, Any, str]]

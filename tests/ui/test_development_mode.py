@@ -18,10 +18,9 @@ from artist_desktop.domain import ServicePause, Stage
 from artist_desktop.services import spotify_links
 from artist_desktop.store import service_state
 from artist_desktop.ui.import_dialog import ImportIdsDialog
-from artist_desktop.ui.pauses import PAUSED_COLOR, resume_time_text
-from artist_desktop.ui.progress import ERROR_COLOR
+from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR
+from artist_desktop.ui.pauses import resume_time_text
 from artist_desktop.ui.qt import QColor, QFileDialog, QGuiApplication, QLabel, QPushButton, Qt, QTimer, QWidget
-from artist_desktop.ui.search import ERROR_COLOR as SEARCH_ERROR_COLOR
 from artist_desktop.ui.search import result_info
 
 pytestmark = pytest.mark.gui
@@ -150,7 +149,7 @@ def test_daily_quota_says_when_search_is_back_without_an_error_tone(qtbot: Any, 
     assert text.startswith("Spotify's daily quota is used up: search is available again at ")
     assert text.rsplit(" at ", 1)[1] in _resume_texts(3 * 3600)
     assert not search.message.property("error")
-    assert SEARCH_ERROR_COLOR.name() not in search.message.styleSheet()
+    assert ERROR_COLOR.name() not in search.message.styleSheet()
     assert PAUSED_COLOR.name() in search.message.styleSheet()
 
 

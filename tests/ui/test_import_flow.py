@@ -8,7 +8,7 @@ import pytest
 
 from artist_desktop.devtools.api_double import Fault
 from artist_desktop.domain import Stage
-from artist_desktop.ui.progress import ERROR_COLOR, SUCCESS_COLOR
+from artist_desktop.ui.palette import ERROR_COLOR, SUCCESS_COLOR
 from artist_desktop.ui.qt import QColor, QListView, Qt, QWidget
 from artist_desktop.ui.search import ARTIST_MIME
 

@@ -1,0 +1,28 @@
+"""The status colours: one named colour per state, used by every view that shows how something went.
+
+- complete (a finished import, "In library", a passed connection test): `SUCCESS_COLOR`, green;
+- failed (an import or refresh row, an unreachable service, refused input): `ERROR_COLOR`, red;
+- waiting for a paused service (Spotify's daily quota): `PAUSED_COLOR`, calm blue;
+- cancelled, and the details of queued and running rows: the theme's muted text, `MUTED_ROLE`;
+- running: the progress bar in the theme's highlight.
+
+A pause passes by itself and a cancel is the analyst's own choice: neither is ever drawn in the error red.
+Only the accents are fixed colours, mid-tones readable on light and dark themes; the rest follows the theme.
+"""
+
+from __future__ import annotations
+
+from artist_desktop.ui.qt import QColor, QPalette
+
+#: Complete: a finished import, an artist already in the library, a connection test that passed.
+SUCCESS_COLOR = QColor("#2e7d32")
+#: Failed: an import or refresh that failed, a service that is unreachable, input that is refused.
+ERROR_COLOR = QColor("#d32f2f")
+#: Waiting for a paused service: calm blue, distinct from the error red and the success green.
+PAUSED_COLOR = QColor("#2f7bc4")
+#: Text drawn on a filled accent (the "In library" badge).
+ON_ACCENT_COLOR = QColor("white")
+#: Cancelled rows, and the details of queued and running ones: the theme's muted text.
+MUTED_ROLE = QPalette.ColorRole.PlaceholderText
+
+__all__ = ["ERROR_COLOR", "MUTED_ROLE", "ON_ACCENT_COLOR", "PAUSED_COLOR", "SUCCESS_COLOR"]
