@@ -21,12 +21,10 @@ from artist_desktop.domain import ImportRequest
 from artist_desktop.ui.palette import ERROR_COLOR
 from artist_desktop.ui.qt import (
     QAbstractItemView,
-    QAction,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QKeySequence,
     QLabel,
     QListView,
     QPlainTextEdit,
@@ -39,6 +37,7 @@ from artist_desktop.ui.qt import (
     QWidget,
     Signal,
 )
+from artist_desktop.ui.shortcuts import key_text, make_action
 from artist_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -145,8 +144,7 @@ class ImportIdsDialog(QDialog):
         self.buttons.accepted.connect(self.import_good)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.import_action = QAction("Import", self)
-        self.import_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.import_action = make_action("import_ids_accept", self)
         self.import_action.triggered.connect(self.import_good)
         self.addAction(self.import_action)
 
@@ -252,7 +250,9 @@ class ImportIdsDialog(QDialog):
 
     def _set_import_enabled(self, enabled: bool, reason: str, *, error: bool = False) -> None:
         self.import_button.setEnabled(enabled)
-        self.import_button.setToolTip("Queue the artists found (Ctrl+Enter)" if enabled else reason)
+        self.import_button.setToolTip(
+            f"Queue the artists found ({key_text('import_ids_accept')})" if enabled else reason
+        )
         self.status.setText(reason)
         self.status.setStyleSheet(f"color: {ERROR_COLOR.name()};" if error else "")
 

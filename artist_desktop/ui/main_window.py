@@ -30,7 +30,6 @@ from artist_desktop.ui.qt import (
     QCloseEvent,
     QEvent,
     QGuiApplication,
-    QKeySequence,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -47,6 +46,8 @@ from artist_desktop.ui.qt import (
 from artist_desktop.ui.queue import QueuePanel
 from artist_desktop.ui.search import PickedArtist, SearchPanel
 from artist_desktop.ui.settings_dialog import SettingsDialog, offer_first_run
+from artist_desktop.ui.shortcuts import make_action
+from artist_desktop.ui.shortcuts_dialog import show_shortcuts
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -154,11 +155,9 @@ class MainWindow(QMainWindow):
         self.progress_model.totals_changed.connect(self._show_totals)
         self.library_panel.artist_selected.connect(self._show_history)
 
-    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object, name: str) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
+    def _action(self, action_id: str, slot: object) -> QAction:
+        """A window action with its text and keys from the shortcut table."""
+        action = make_action(action_id, self)
         action.triggered.connect(slot)
         self.addAction(action)
         return action
@@ -166,24 +165,20 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings, "settings_action")
+        self.settings_action = self._action("settings_action", self.open_settings)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
-        self.quit_action = QAction("&Quit", self)
-        quit_keys = QKeySequence(QKeySequence.StandardKey.Quit)
-        self.quit_action.setShortcut(quit_keys if not quit_keys.isEmpty() else QKeySequence("Ctrl+Q"))
+        self.quit_action = make_action("quit", self)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
         self.file_menu = file_menu
 
         import_menu = bar.addMenu("&Import")
-        self.find_action = self._action("&Find artists", "Ctrl+F", self.focus_search, "find_action")
+        self.find_action = self._action("find_action", self.focus_search)
         import_menu.addAction(self.find_action)
-        self.import_ids_action = self._action(
-            "Import &ids or links…", "Ctrl+I", self.open_import_ids, "import_ids_action"
-        )
+        self.import_ids_action = self._action("import_ids_action", self.open_import_ids)
         import_menu.addAction(self.import_ids_action)
         import_menu.addAction(self.search_panel.add_action)
         import_menu.addAction(self.queue_panel.remove_action)
@@ -202,16 +197,10 @@ class MainWindow(QMainWindow):
         self.import_menu = import_menu
 
         view_menu = bar.addMenu("&View")
-        self.show_import_action = self._action("&Import", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0), "show_import")
-        self.show_library_action = self._action(
-            "&Library", "Ctrl+2", lambda: self.tabs.setCurrentIndex(1), "show_library"
-        )
-        self.filter_library_action = self._action(
-            "&Filter library", "Ctrl+L", self.focus_library_filter, "filter_library"
-        )
-        self.refresh_library_action = self._action(
-            "&Refresh library", QKeySequence(QKeySequence.StandardKey.Refresh), self.refresh_library, "refresh_library"
-        )
+        self.show_import_action = self._action("show_import", lambda: self.tabs.setCurrentIndex(0))
+        self.show_library_action = self._action("show_library", lambda: self.tabs.setCurrentIndex(1))
+        self.filter_library_action = self._action("filter_library", self.focus_library_filter)
+        self.refresh_library_action = self._action("refresh_library", self.refresh_library)
         for action in (
             self.show_import_action,
             self.show_library_action,
@@ -224,14 +213,14 @@ class MainWindow(QMainWindow):
         self.metrics_menu = bar.addMenu("&Metrics")
 
         help_menu = bar.addMenu("&Help")
-        self.about_action = QAction(f"&About {APP_NAME}", self)
-        self.about_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action = self._action("keyboard_shortcuts", lambda: show_shortcuts(self))
+        help_menu.addAction(self.shortcuts_action)
+        self.about_action = make_action("about", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
         self.addAction(self.about_action)
-        self.copy_stream_url_action = QAction("&Copy progress stream URL", self)
-        self.copy_stream_url_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.copy_stream_url_action = make_action("copy_stream_url", self)
         self.copy_stream_url_action.triggered.connect(self.copy_stream_url)
         help_menu.addAction(self.copy_stream_url_action)
         self.addAction(self.copy_stream_url_action)

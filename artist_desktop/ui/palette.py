@@ -3,11 +3,12 @@
 - complete (a finished import, "In library", a passed connection test): `SUCCESS_COLOR`, green;
 - failed (an import or refresh row, an unreachable service, refused input): `ERROR_COLOR`, red;
 - waiting for a paused service (Spotify's daily quota): `PAUSED_COLOR`, calm blue;
-- cancelled, and the details of queued and running rows: the theme's muted text, `MUTED_ROLE`;
+- cancelled, and the details of queued and running rows: the theme's muted text, `MUTED_ROLE` (a cancelled
+  row's bar stays in the error red, as for any import that stopped);
 - running: the progress bar in the theme's highlight.
 
-A pause passes by itself and a cancel is the analyst's own choice: neither is ever drawn in the error red.
-Only the accents are fixed colours, mid-tones readable on light and dark themes; the rest follows the theme.
+A pause passes by itself and is never drawn in the error red. Only the accents are fixed colours, mid-tones
+readable on light and dark themes (the tests hold them to 3:1 on white and on #1e1e1e); the rest follows the theme.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ from artist_desktop.ui.qt import (
     QWidget,
     Signal,
 )
+from artist_desktop.ui.shortcuts import make_action
 
 #: Repaint interval while updates arrive (~30 Hz).
 REPAINT_INTERVAL_MS = 33
@@ -437,11 +438,11 @@ class ProgressPanel(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         layout.addWidget(self.view, 1)
 
-        self.retry_action = self._action("&Retry selected", "Ctrl+R", self._retry)
-        self.retry_failed_action = self._action("Retry all &failed", "Ctrl+Shift+R", self._retry_failed)
-        self.cancel_action = self._action("&Cancel selected", "Ctrl+.", self._cancel)
-        self.cancel_all_action = self._action("Cancel &all", "Ctrl+Shift+.", self.cancel_all_requested.emit)
-        self.remove_action = self._action("Remove &finished", "Ctrl+Shift+Backspace", self._remove_finished)
+        self.retry_action = self._action("retry_selected", self._retry)
+        self.retry_failed_action = self._action("retry_all_failed", self._retry_failed)
+        self.cancel_action = self._action("cancel_selected", self._cancel)
+        self.cancel_all_action = self._action("cancel_all", self.cancel_all_requested.emit)
+        self.remove_action = self._action("remove_finished", self._remove_finished)
         for action in (self.retry_action, self.cancel_action, self.remove_action):
             self.view.addAction(action)
 
@@ -458,11 +459,9 @@ class ProgressPanel(QWidget):
         layout.addLayout(buttons)
         model.totals_changed.connect(self._show_totals)
 
-    def _action(self, text: str, shortcut: str, slot: Any) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(text.replace("&", "").lower().replace(" ", "_"))
-        action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(text.replace("&", ""))
+    def _action(self, action_id: str, slot: Any) -> QAction:
+        action = make_action(action_id, self)
+        action.setToolTip(action.text().replace("&", ""))
         action.triggered.connect(slot)
         return action
 

@@ -13,9 +13,7 @@ from typing import Any
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractListModel,
-    QAction,
     QHBoxLayout,
-    QKeySequence,
     QLabel,
     QListView,
     QMimeData,
@@ -30,6 +28,7 @@ from artist_desktop.ui.qt import (
     Signal,
 )
 from artist_desktop.ui.search import ARTIST_MIME, PickedArtist, decode_artists
+from artist_desktop.ui.shortcuts import key_text, make_action
 
 HINT_MS = 4000
 
@@ -164,25 +163,20 @@ class QueuePanel(QWidget):
         self.hint_timer.setInterval(HINT_MS)
         self.hint_timer.timeout.connect(lambda: self.hint.setVisible(False))
 
-        self.remove_action = QAction("&Remove from selection", self)
-        self.remove_action.setObjectName("remove_from_queue")
-        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action = make_action("remove_from_queue", self)
         self.remove_action.triggered.connect(self.remove_selected)
         self.view.addAction(self.remove_action)
-        self.process_action = QAction("&Process all", self)
-        self.process_action.setObjectName("process_all")
-        self.process_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.process_action = make_action("process_all", self)
         self.process_action.triggered.connect(self.process_all)
 
         buttons = QHBoxLayout()
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.setObjectName("remove_button")
-        self.remove_button.setToolTip("Remove the selected artists (Delete)")
+        self.remove_button.setToolTip(f"Remove the selected artists ({key_text('remove_from_queue')})")
         self.remove_button.clicked.connect(self.remove_selected)
         self.process_button = QPushButton("Process all", self)
         self.process_button.setObjectName("process_button")
-        self.process_button.setToolTip("Import every queued artist (Ctrl+Enter)")
+        self.process_button.setToolTip(f"Import every queued artist ({key_text('process_all')})")
         self.process_button.setDefault(True)
         self.process_button.clicked.connect(self.process_all)
         buttons.addWidget(self.remove_button)

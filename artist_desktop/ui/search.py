@@ -29,10 +29,8 @@ from artist_desktop.ui.pauses import resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractListModel,
-    QAction,
     QFont,
     QHBoxLayout,
-    QKeySequence,
     QLabel,
     QLineEdit,
     QListView,
@@ -56,6 +54,7 @@ from artist_desktop.ui.qt import (
     QWidget,
     Signal,
 )
+from artist_desktop.ui.shortcuts import key_text, make_action
 from artist_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -392,7 +391,7 @@ class SearchPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.field = QLineEdit(self)
         self.field.setObjectName("search_field")
-        self.field.setPlaceholderText("Search Spotify artists, or paste an artist link…  (Ctrl+F)")
+        self.field.setPlaceholderText(f"Search Spotify artists, or paste an artist link…  ({key_text('find_action')})")
         self.field.setClearButtonEnabled(True)
         self.field.textChanged.connect(self._text_changed)
         self.field.returnPressed.connect(self._return_pressed)
@@ -413,10 +412,7 @@ class SearchPanel(QWidget):
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.view.doubleClicked.connect(lambda _index: self.add_selected())
-        self.add_action = QAction("&Add selected to queue", self)
-        self.add_action.setObjectName("add_to_queue_action")
-        self.add_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
-        self.add_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.add_action = make_action("add_to_queue_action", self)
         self.add_action.triggered.connect(self.add_selected)
         self.view.addAction(self.add_action)
         layout.addWidget(self.view, 1)
@@ -427,7 +423,9 @@ class SearchPanel(QWidget):
         self.load_more_button.clicked.connect(self.load_more)
         self.add_button = QPushButton("Add to queue  →", self)
         self.add_button.setObjectName("add_to_queue")
-        self.add_button.setToolTip("Add the selected artists to the queue (Enter, double-click or drag)")
+        self.add_button.setToolTip(
+            f"Add the selected artists to the queue ({key_text('add_to_queue_action')}, double-click or drag)"
+        )
         self.add_button.clicked.connect(self.add_selected)
         buttons.addWidget(self.load_more_button)
         buttons.addStretch(1)

@@ -92,7 +92,9 @@ class Shortcut:
         """The key sequences on this platform: standard keys resolved, empty ones and repeats dropped."""
         found: list[QKeySequence] = []
         for key in self.keys:
-            found.extend(seq for seq in _resolve_key(key, resolve) if seq not in found)
+            for sequence in _resolve_key(key, resolve):
+                if sequence not in found:
+                    found.append(sequence)
         return found
 
     def describe_key(self, key: Key, resolve: Resolver = QKeySequence.keyBindings) -> str:

@@ -134,7 +134,7 @@ def test_metrics_menu_actions_wait_for_the_services(qtbot: Any, tmp_path: Path) 
     install_metrics_actions(window)
     entries = {a.text().replace("&", ""): a.shortcut() for a in window.metrics_menu.actions() if a.text()}
     assert entries == {
-        "Refresh Deezer fan counts": QKeySequence("Ctrl+R"),
+        "Refresh Deezer fan counts": QKeySequence("Shift+F5"),
         "Find Deezer ids": QKeySequence("Ctrl+Shift+D"),
         "Refresh history": QKeySequence("Ctrl+H"),
     }
