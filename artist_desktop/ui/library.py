@@ -30,6 +30,7 @@ from artist_desktop.ui.qt import (
     Signal,
     import_pyqtgraph,
 )
+from artist_desktop.ui.shortcuts import key_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ARTIST_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -199,7 +200,7 @@ class LibraryPanel(QWidget):
         top = QHBoxLayout()
         self.filter_field = QLineEdit(self)
         self.filter_field.setObjectName("library_filter")
-        self.filter_field.setPlaceholderText("Filter the library…  (Ctrl+L)")
+        self.filter_field.setPlaceholderText(f"Filter the library…  ({key_text('filter_library')})")
         self.filter_field.setClearButtonEnabled(True)
         self.filter_field.textChanged.connect(self.proxy.setFilterFixedString)
         self.count_label = QLabel(self)
