@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.config import load_settings
+from artist_desktop.runtime import Runtime
 
 
 def _children(pid: int, name: str) -> list[int]:

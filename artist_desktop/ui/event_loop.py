@@ -35,7 +35,8 @@ def run_on_qt(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(main())
+        result: T = loop.run_until_complete(main())
+        return result
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())

@@ -21,7 +21,7 @@ from artist_desktop.domain import ImportRequest, ServicePause
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import LibraryPanel
-from artist_desktop.ui.metrics_menu import install_metrics_actions
+from artist_desktop.ui.metrics_menu import MetricsActions
 from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR
 from artist_desktop.ui.pauses import hourglass_pixmap
 from artist_desktop.ui.progress import ProgressModel, ProgressPanel
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.library_refresh_timer.setInterval(LIBRARY_REFRESH_DELAY_MS)
         self.library_refresh_timer.timeout.connect(self.refresh_library)
         self._restore_state()
-        install_metrics_actions(self)
+        MetricsActions(self, self.metrics_menu, self.tasks, lambda: self.application)
 
     # -- construction -------------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -548,4 +548,3 @@ async def aiter_enumerate(source: AsyncIterable[T]) -> AsyncIterator[tuple[int, 
     async for item in source:
         n += 1
         yield n, item
-

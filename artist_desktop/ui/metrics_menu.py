@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from artist_desktop.metrics import DatabaseUnavailableError, NothingToRefresh, RefreshSummary
 from artist_desktop.services.deezer_matcher import Match
-from artist_desktop.ui.qt import QAction, QMessageBox, QObject, Qt
+from artist_desktop.ui.qt import QAction, QMainWindow, QMenu, QMessageBox, QObject, Qt
 from artist_desktop.ui.refresh_dialogs import (
     DeezerMatchesDialog,
     RefreshHistoryDialog,
@@ -23,12 +23,12 @@ from artist_desktop.ui.refresh_dialogs import (
     RefreshResultsDialog,
 )
 from artist_desktop.ui.shortcuts import make_action
+from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from artist_desktop.application import Application, RefreshRunRow
-    from artist_desktop.ui.main_window import MainWindow
 
-__all__ = ["FIND_TASK", "REFRESH_TASK", "MetricsActions", "install_metrics_actions"]
+__all__ = ["FIND_TASK", "REFRESH_TASK", "MetricsActions"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,10 +46,19 @@ class MetricsActions(QObject):
     `progress_dialog` is the one showing while work runs (None otherwise).
     """
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        menu: QMenu,
+        tasks: TaskRunner,
+        application: Callable[[], Application | None],
+    ) -> None:
+        """`window` parents the dialogs and shows status messages; `application()` is the running app or None."""
         super().__init__(window)
         self.setObjectName("metrics_actions")
         self.window = window
+        self.tasks = tasks
+        self.application = application
         self.progress_dialog: RefreshProgressDialog | None = None
         self.results_dialog: RefreshResultsDialog | None = None
         self.run_dialog: RefreshResultsDialog | None = None
@@ -60,12 +69,11 @@ class MetricsActions(QObject):
         self.find_ids_action = self._action("find_deezer_ids", self.find_ids)
         self.history_action = self._action("refresh_history", self.show_history)
         self.all_actions = (self.refresh_action, self.find_ids_action, self.history_action)
-        menu = window.metrics_menu
         menu.addAction(self.refresh_action)
         menu.addAction(self.find_ids_action)
         menu.addSeparator()
         menu.addAction(self.history_action)
-        # Greyed out in the menu until the services are up; the shortcuts stay live and say why they wait.
+        # Greyed out in the menu until the app runs; the shortcuts stay live and say why they wait.
         menu.aboutToShow.connect(self.sync_enabled)
         menu.aboutToHide.connect(lambda: self._set_enabled(True))
 
@@ -77,14 +85,14 @@ class MetricsActions(QObject):
 
     def sync_enabled(self) -> None:
         """Enabled only while the runtime runs."""
-        self._set_enabled(self.window.application is not None)
+        self._set_enabled(self.application() is not None)
 
     def _set_enabled(self, enabled: bool) -> None:
         for action in self.all_actions:
             action.setEnabled(enabled)
 
     def _application(self) -> Application | None:
-        application = self.window.application
+        application = self.application()
         if application is None:
             self.window.statusBar().showMessage(NOT_READY, 8000)
         return application
@@ -120,7 +128,7 @@ class MetricsActions(QObject):
             if self.progress_dialog is dialog:
                 self.progress_dialog = None
 
-        task = self.window.tasks.run(work(dialog.report), succeeded, failed, name=name)
+        task = self.tasks.run(work(dialog.report), succeeded, failed, name=name)
         dialog.follow(task)
         task.add_done_callback(ended)
         dialog.show()
@@ -132,7 +140,7 @@ class MetricsActions(QObject):
         application = self._application()
         if application is None:
             return
-        if self.window.tasks.running(REFRESH_TASK):
+        if self.tasks.running(REFRESH_TASK):
             if self.progress_dialog is not None:
                 self.progress_dialog.raise_()
             return
@@ -191,7 +199,7 @@ class MetricsActions(QObject):
     def retry_failed(self) -> None:
         """Re-run only the failed artists with the run's own date, then show their new results."""
         application, dialog = self._application(), self.results_dialog
-        if application is None or dialog is None or self.window.tasks.running(REFRESH_TASK):
+        if application is None or dialog is None or self.tasks.running(REFRESH_TASK):
             return
         failed = dialog.summary.failed_artist_ids
         if not failed:
@@ -213,16 +221,14 @@ class MetricsActions(QObject):
         self._load_history()
 
     def _load_history(self) -> None:
-        application, dialog = self.window.application, self.history_dialog
+        application, dialog = self.application(), self.history_dialog
         if application is not None and dialog is not None:
-            self.window.tasks.run(
-                application.deezer_refresh_runs(), dialog.set_runs, name="refresh-history", replace=True
-            )
+            self.tasks.run(application.deezer_refresh_runs(), dialog.set_runs, name="refresh-history", replace=True)
 
     def open_run(self, run: RefreshRunRow) -> None:
         application = self._application()
         if application is not None:
-            self.window.tasks.run(application.stored_refresh(run), self._show_run, name="refresh-run", replace=True)
+            self.tasks.run(application.stored_refresh(run), self._show_run, name="refresh-run", replace=True)
 
     def _show_run(self, summary: RefreshSummary) -> None:
         dialog = self.run_dialog
@@ -239,7 +245,7 @@ class MetricsActions(QObject):
     def find_ids(self) -> None:
         """Metrics -> Find Deezer ids: match artists without one by name, then show what was matched."""
         application = self._application()
-        if application is None or self.window.tasks.running(FIND_TASK):
+        if application is None or self.tasks.running(FIND_TASK):
             return
         self._start(
             "Finding Deezer ids",
@@ -268,7 +274,7 @@ class MetricsActions(QObject):
         application, dialog = self._application(), self.matches_dialog
         if application is None or dialog is None:
             return
-        self.window.tasks.run(
+        self.tasks.run(
             application.undo_deezer_matches(artist_ids),
             dialog.remove_artists,
             self._undo_failed,
@@ -280,8 +286,3 @@ class MetricsActions(QObject):
         self._tell(QMessageBox.Icon.Warning, "Undo Deezer ids", f"Could not undo: {error}", "undo_failed")
         if self.matches_dialog is not None:
             self.matches_dialog.remove_artists(())
-
-
-def install_metrics_actions(window: MainWindow) -> None:
-    """Add Refresh Deezer fan counts, Find Deezer ids and Refresh history (keys: `ui.shortcuts`)."""
-    MetricsActions(window)

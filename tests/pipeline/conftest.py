@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.devtools._catalog import CatalogArtist, load_catalog
 from artist_desktop.devtools.api_double import ApiDouble
+from artist_desktop.runtime import Runtime
 
 
 @pytest.fixture(scope="session")

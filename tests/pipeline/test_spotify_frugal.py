@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.domain import ImportRequest, JobStatus
+from artist_desktop.runtime import Runtime
 from artist_desktop.store import models
 
 

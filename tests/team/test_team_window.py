@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.config import load_settings
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.domain import JobStatus
+from artist_desktop.runtime import Runtime
 from artist_desktop.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.gui]

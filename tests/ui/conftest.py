@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble
+from artist_desktop.runtime import Runtime
 from artist_desktop.services import ServiceClients
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QSettings

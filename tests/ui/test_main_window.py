@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.config import load_settings
+from artist_desktop.runtime import Runtime
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QMessageBox
 

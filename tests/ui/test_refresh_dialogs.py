@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 from artist_desktop.domain import Platform
 from artist_desktop.metrics import NothingToRefresh
+from artist_desktop.runtime import Runtime
 from artist_desktop.services import ServiceClients
 from artist_desktop.store import Database, repository
 from artist_desktop.ui.main_window import MainWindow
+from artist_desktop.ui.metrics_menu import MetricsActions
 from artist_desktop.ui.qt import QFileDialog, QKeySequence, QMessageBox, QPushButton, QSettings, Qt
-from artist_desktop.ui.metrics_menu import MetricsActions, install_metrics_actions
 from artist_desktop.ui.refresh_dialogs import RefreshResultsDialog
 
 pytestmark = pytest.mark.gui
@@ -80,7 +80,6 @@ def desk(
         window = MainWindow(
             services.settings, state=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
         )
-        install_metrics_actions(window)
         actions = window.findChild(MetricsActions, "metrics_actions")
         assert isinstance(actions, MetricsActions)
         window.show()
@@ -131,7 +130,6 @@ def figures(dialog: RefreshResultsDialog) -> tuple[str, str, str]:
 def test_metrics_menu_actions_wait_for_the_services(qtbot: Any, tmp_path: Path) -> None:
     window = MainWindow(load_settings(), state=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
-    install_metrics_actions(window)
     entries = {a.text().replace("&", ""): a.shortcut() for a in window.metrics_menu.actions() if a.text()}
     assert entries == {
         "Refresh Deezer fan counts": QKeySequence("Shift+F5"),

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.config import Settings, load_settings
+from artist_desktop.runtime import Runtime
 from artist_desktop.services import ServiceClients
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QGuiApplication, Qt

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.runtime import Runtime
 from artist_desktop.bus import ProgressBus, connect_redis
 from artist_desktop.config import load_settings
 from artist_desktop.domain import ProgressUpdate, Stage
+from artist_desktop.runtime import Runtime
 from artist_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
