@@ -153,5 +153,5 @@ async def check_database(settings: Settings) -> str:
     finally:
         await database.dispose()
     if not ok:
-        raise ConnectionCheckFailed(f"Cannot connect to {database.display_url}")
-    return f"Connected to {database.display_url}"
+        raise ConnectionCheckFailed(f"Cannot connect to {database.url}")
+    return f"Connected to {database.url}"

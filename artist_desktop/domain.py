@@ -354,11 +354,6 @@ class JobStatus(enum.StrEnum):
         """True when a job in this status may change to ``target`` (the table in the class docstring)."""
         return target in _JOB_TRANSITIONS[self]
 
-    @classmethod
-    def sources_of(cls, target: JobStatus) -> tuple[JobStatus, ...]:
-        """The statuses a job may be in to change to ``target``, in declaration order."""
-        return tuple(status for status in cls if status.can_become(target))
-
 
 _JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),

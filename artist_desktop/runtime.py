@@ -234,7 +234,7 @@ class Runtime:
             redis_ok=redis_ok,
             redis_where="embedded" if self._embedded else _display_url(self.redis_url),
             database_ok=database_ok,
-            database_where=self._database.display_url if self._database else "",
+            database_where=self._database.url if self._database else "",
             demo=self.settings.demo,
             team_mode=self.settings.team_mode,
             database_host=self._database.engine.url.host or "" if self._database else "",

@@ -402,9 +402,9 @@ async def open_desktop(base: Path, *, with_sse: bool = False, **settings: Any) -
 
     APIs the benchmark does not call point at a closed loopback port; ``settings`` override the rest.
     """
-    from artist_desktop.runtime import Runtime
     from artist_desktop.bus import EmbeddedRedis
     from artist_desktop.config import load_settings
+    from artist_desktop.runtime import Runtime
     from artist_desktop.ui.main_window import MainWindow
 
     redis = EmbeddedRedis(base / "redis")

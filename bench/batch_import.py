@@ -23,10 +23,10 @@ LATENCY = 0.05
 
 
 async def import_batch(base: Path, artists: int, result: Result) -> None:
-    from artist_desktop.runtime import Runtime
     from artist_desktop.config import load_settings
     from artist_desktop.devtools.api_double import DEEZER, MUSICBRAINZ, SPOTIFY, ApiDouble, DoubleConfig
     from artist_desktop.domain import Stage
+    from artist_desktop.runtime import Runtime
     from artist_desktop.services import DEMO_MUSICBRAINZ_QUOTA, MusicBrainzClient, RateGate, build_clients
 
     config = DoubleConfig(catalog_path=write_catalog(base / "catalog.json", artists), latency=LATENCY)

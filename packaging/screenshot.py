@@ -70,8 +70,8 @@ async def wait_for(condition: Callable[[], object], seconds: float, what: str) -
 
 
 async def take(output: Path) -> None:
-    from artist_desktop.runtime import Runtime
     from artist_desktop.config import load_settings
+    from artist_desktop.runtime import Runtime
     from artist_desktop.ui.main_window import MainWindow
     from artist_desktop.ui.qt import QSettings, Qt, import_qtest
 

@@ -125,11 +125,6 @@ class Database:
         """The URL for display and logs: the password is masked."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    @property
-    def display_url(self) -> str:
-        """Same as :attr:`url` (the name the status bar uses)."""
-        return self.url
-
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
 

@@ -86,7 +86,6 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.import_ids_dialog: ImportIdsDialog | None = None
         self._waiting_rows = 0
-        self.first_run_box: QMessageBox | None = None
         self.setWindowTitle(APP_NAME + (" — demo data" if settings.demo else ""))
         self.resize(1200, 760)
         self._build_central()
@@ -304,7 +303,7 @@ class MainWindow(QMainWindow):
         self._health_timer.start()
         settings = application.settings
         if not settings.demo and not settings.has_spotify_credentials:
-            self.first_run_box = offer_first_run(self, self.open_settings)
+            offer_first_run(self, self.open_settings)
         if (taken := application.stream_port_taken) is not None:
             port, url = taken
             self.statusBar().showMessage(f"Port {port} is taken: the progress stream is at {url}", 15000)

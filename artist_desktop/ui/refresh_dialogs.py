@@ -374,9 +374,6 @@ class RefreshHistoryDialog(QDialog):
             self.view.selectRow(0)
         self.view.resizeColumnsToContents()
 
-    def run_at(self, row: int) -> RefreshRunRow:
-        return self._runs[row]
-
     def _open_selected(self) -> None:
         rows = self.view.selectionModel().selectedRows()
         if rows:

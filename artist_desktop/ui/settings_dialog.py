@@ -45,7 +45,6 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._settings = settings
         self._tasks = tasks
-        self.saved_to: str | None = None
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.client_id = QLineEdit(settings.spotify_client_id, self)
@@ -176,7 +175,7 @@ class SettingsDialog(QDialog):
         if self.validated() is None:
             return
         try:
-            self.saved_to = str(save_settings(self.values()))
+            save_settings(self.values())
         except (SettingsError, OSError) as exc:
             self.show_error(str(exc))
             return

@@ -227,8 +227,8 @@ def test_the_status_table() -> None:
         (error, queued),
         (cancelled, queued),
     }
-    assert JobStatus.sources_of(running) == (queued,)
-    assert JobStatus.sources_of(queued) == (running, complete, error, cancelled)
+    assert [status for status in JobStatus if status.can_become(running)] == [queued]
+    assert [status for status in JobStatus if status.can_become(queued)] == [running, complete, error, cancelled]
     assert {status for status in JobStatus if status.is_final} == {complete, error, cancelled}
 
 
