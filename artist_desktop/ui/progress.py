@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from artist_desktop.domain import CANCELLED_MESSAGE, ProgressUpdate, Stage
-from artist_desktop.ui.palette import ERROR_COLOR, MUTED_ROLE, PAUSED_COLOR, SUCCESS_COLOR
+from artist_desktop.ui.item_painting import paint_item_panel
+from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR, SUCCESS_COLOR
 from artist_desktop.ui.pauses import paint_hourglass, parse_resume_at, resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
@@ -313,18 +314,12 @@ class ProgressDelegate(QStyledItemDelegate):
         row = index.data(ROW_ROLE)
         if not isinstance(row, ProgressRow):
             return
-        self.initStyleOption(option, index)
-        option.text = ""
+        ink = paint_item_panel(self, painter, option, index)
+        text_color, muted, selected = ink.text, ink.muted, ink.selected
         widget = option.widget
         style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
         rect: QRect = option.rect
         palette: QPalette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        text_color = palette.color(text_role)
-        muted = palette.color(MUTED_ROLE) if not selected else text_color
         painter.save()
         # Status mark.
         mark_rect = QRect(rect.left() + 8, rect.top(), 20, rect.height())

@@ -24,6 +24,7 @@ from artist_desktop.services import (
 )
 from artist_desktop.services.errors import LONG_WAIT, PremiumRequiredError, QuotaExceededError
 from artist_desktop.ui.images import ThumbnailCache
+from artist_desktop.ui.item_painting import paint_item_panel
 from artist_desktop.ui.palette import ERROR_COLOR, MUTED_ROLE, ON_ACCENT_COLOR, PAUSED_COLOR, SUCCESS_COLOR
 from artist_desktop.ui.pauses import resume_time_text
 from artist_desktop.ui.qt import (
@@ -45,7 +46,6 @@ from artist_desktop.ui.qt import (
     QRect,
     QRectF,
     QSize,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     Qt,
@@ -289,17 +289,10 @@ class SearchResultDelegate(QStyledItemDelegate):
         result = index.data(RESULT_ROLE)
         if not isinstance(result, SearchResult):
             return
-        self.initStyleOption(option, index)
-        widget = option.widget
-        option.text = ""
-        option.icon = type(option.icon)()  # the thumbnail is drawn below
-        if widget is not None:
-            widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        ink = paint_item_panel(self, painter, option, index)  # the thumbnail is drawn below
+        text_color, muted = ink.text, ink.muted
         rect: QRect = option.rect
         palette: QPalette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        text_color = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-        muted = text_color if selected else palette.color(MUTED_ROLE)
         artist = result.artist
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
