@@ -102,12 +102,24 @@ class _Client:
     #: True once its snapshot was read: from then on it misses no update.
     streaming: bool = False
 
+    #: Why the stream was closed (sent as a final ``event: error``); None: closed quietly or still open.
+    closed_reason: str | None = None
+
     def close(self, reason: str | None) -> None:
         """Replace whatever is buffered with the end marker (never blocks, never overflows)."""
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(_Closed(reason))
         self.aborted.set()
+
+    async def updates(self) -> AsyncIterator[ProgressUpdate]:
+        """The buffered updates as they come, until the stream is closed (then `closed_reason` says why)."""
+        while True:
+            item = await self.queue.get()
+            if isinstance(item, _Closed):
+                self.closed_reason = item.reason
+                return
+            yield item
 
 
 class ProgressHub:
@@ -405,18 +417,15 @@ def create_app(
                     last = snapshot.seq
                     if snapshot.stage.is_final:
                         return
-                while True:
-                    item = await client.queue.get()
-                    if isinstance(item, _Closed):
-                        if item.reason is not None:
-                            yield _error_event(item.reason)
-                        return
+                async for item in client.updates():
                     if item.seq <= last:
                         continue
                     yield _progress_event(item, with_id=True)
                     last = item.seq
                     if item.stage.is_final:
                         return
+                if client.closed_reason is not None:
+                    yield _error_event(client.closed_reason)
             finally:
                 hub.unregister(client)
 
@@ -441,16 +450,13 @@ def create_app(
                 for update in sorted(current.values(), key=lambda u: (u.ts, u.spotify_id)):
                     last[update.spotify_id] = update.seq
                     yield _progress_event(update, with_id=False)
-                while True:
-                    item = await client.queue.get()
-                    if isinstance(item, _Closed):
-                        if item.reason is not None:
-                            yield _error_event(item.reason)
-                        return
+                async for item in client.updates():
                     if item.seq <= last.get(item.spotify_id, 0):
                         continue
                     last[item.spotify_id] = item.seq
                     yield _progress_event(item, with_id=False)
+                if client.closed_reason is not None:
+                    yield _error_event(client.closed_reason)
             finally:
                 hub.unregister(client)
 
