@@ -9,7 +9,7 @@ import enum
 import json
 import re
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 SPOTIFY_ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -362,6 +362,83 @@ _JOB_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.ERROR: frozenset({JobStatus.QUEUED}),
     JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),
 }
+
+
+#: The change windows the library shows, in days (Chartmetric's and Soundcharts' 1, 7 and 28 days).
+CHANGE_WINDOWS: tuple[int, ...] = (1, 7, 28)
+#: How many days a sparkline covers.
+SPARKLINE_DAYS = 28
+
+
+@dataclass(frozen=True, slots=True)
+class DailyFigure:
+    """One metric's value on one UTC day (the store keeps at most one per artist, platform, metric and day)."""
+
+    day: date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTrend:
+    """One metric of one artist as the library shows it: the latest daily figure, its change over each of
+    `CHANGE_WINDOWS`, and the figures of the last `SPARKLINE_DAYS` days (oldest first, days without a figure
+    left out).
+
+    The change over N days compares the latest figure with the figure of the last day on or before
+    ``latest.day - N days``; None when there is no figure that old.
+    """
+
+    platform: str
+    metric: str
+    latest: DailyFigure
+    recent: tuple[DailyFigure, ...]
+    earlier: dict[int, DailyFigure | None]
+
+    @classmethod
+    def of(cls, platform: str, metric: str, figures: list[DailyFigure]) -> MetricTrend:
+        """The trend of a non-empty series of daily figures, oldest first."""
+        if not figures:
+            raise ValueError("a trend needs at least one figure")
+        latest = figures[-1]
+        earlier: dict[int, DailyFigure | None] = {}
+        for days in CHANGE_WINDOWS:
+            cutoff = latest.day - timedelta(days=days)
+            earlier[days] = next((f for f in reversed(figures) if f.day <= cutoff), None)
+        since = latest.day - timedelta(days=SPARKLINE_DAYS - 1)
+        return cls(platform, metric, latest, tuple(f for f in figures if f.day >= since), earlier)
+
+    def change(self, days: int) -> float | None:
+        """Latest figure minus the figure ``days`` days before (see the class docstring); None without one."""
+        before = self.earlier.get(days)
+        return None if before is None else self.latest.value - before.value
+
+    def change_percent(self, days: int) -> float | None:
+        """The change over ``days`` as a percentage of the earlier figure; None without one or when it was 0."""
+        before = self.earlier.get(days)
+        if before is None or before.value == 0:
+            return None
+        return (self.latest.value - before.value) / before.value * 100
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryArtist:
+    """One artist of the library: identity, ids on each platform, the cached image and a trend per metric.
+
+    ``trends`` maps ``(platform, metric)`` (e.g. ``("deezer", "followers")``) to that metric's `MetricTrend`;
+    metrics the artist has no figure for are absent. ``image_path`` is the artist image in the media cache
+    (None when none was ever cached); ``image_url`` where it came from.
+    """
+
+    artist_id: int
+    name: str
+    country: str | None
+    spotify_id: str | None
+    deezer_id: str | None
+    musicbrainz_id: str | None
+    image_url: str | None
+    image_path: str | None
+    updated_at: datetime
+    trends: dict[tuple[str, str], MetricTrend] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
