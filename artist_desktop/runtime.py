@@ -39,7 +39,8 @@ async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
         return
     from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 
-    double = ApiDouble(DoubleConfig())
+    # Demo imports stay quick: the demo's MusicBrainz gate is looser than 1/s (services.DEMO_MUSICBRAINZ_QUOTA).
+    double = ApiDouble(DoubleConfig(musicbrainz_rate=None))
     await asyncio.to_thread(double.start_in_thread)
     try:
         log.info("demo mode: API double at %s", double.urls.deezer_api_url)

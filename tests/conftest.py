@@ -131,10 +131,11 @@ async def bus(redis_url: str, redis_prefix: str) -> AsyncIterator[ProgressBus]:
 
 @pytest.fixture
 async def api_double() -> AsyncIterator[ApiDouble]:
-    """The local API double (Spotify, Deezer, MusicBrainz, images) on a free loopback port."""
+    """The local API double (Spotify, Deezer, MusicBrainz, images) on a free loopback port; MusicBrainz's
+    1 request/s is off here (clients from `fast_clients` relax it too): tests at its real pace ask for it."""
     from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 
-    double = ApiDouble(DoubleConfig())
+    double = ApiDouble(DoubleConfig(musicbrainz_rate=None))
     await double.start()
     try:
         yield double
@@ -145,10 +146,11 @@ async def api_double() -> AsyncIterator[ApiDouble]:
 @pytest.fixture
 def threaded_double() -> Iterator[ApiDouble]:
     """The API double on its own thread: for synchronous GUI tests, and reachable from another process
-    (a command run with ``subprocess`` pointed at ``double.urls.as_env()``)."""
+    (a command run with ``subprocess`` pointed at ``double.urls.as_env()``). MusicBrainz's 1/s is off, as in
+    `api_double`."""
     from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 
-    double = ApiDouble(DoubleConfig())
+    double = ApiDouble(DoubleConfig(musicbrainz_rate=None))
     double.start_in_thread()
     try:
         yield double

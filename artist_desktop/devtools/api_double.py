@@ -5,7 +5,7 @@ One Starlette app served by uvicorn, with a prefix per service::
     /spotify-accounts/api/token          Spotify Client Credentials (Basic auth)
     /spotify/v1/search, /artists, /artists/{id}, /artists/{id}/top-tracks
     /deezer/artist/{id}, /deezer/artist/{id}/top, /deezer/search/artist
-    /musicbrainz/ws/2/url, /musicbrainz/ws/2/artist/{mbid}
+    /musicbrainz/ws/2/url, /musicbrainz/ws/2/artist/{mbid}, /musicbrainz/ws/2/artist?query=arid:...
     /images/{key}-{size}.png             artwork drawn by the double itself
     /health                              {"status": "ok", "artists": <catalog size>}
 
@@ -19,7 +19,8 @@ service lives in its own module, on plumbing shared through one core:
   (the default) or Extended Quota Mode, Premium and the quota;
 - :mod:`~artist_desktop.devtools.double_deezer`: artists, search, top tracks; error code 4 past 50 requests
   in 5 s;
-- :mod:`~artist_desktop.devtools.double_musicbrainz`: URL lookups, artist details; 503 past 1/s when enabled;
+- :mod:`~artist_desktop.devtools.double_musicbrainz`: URL lookups (one or up to 100 at once), artist details,
+  ``arid:`` searches; 503 past 1/s unless ``musicbrainz_rate=None``;
 - :mod:`~artist_desktop.devtools.double_images`: PNG artwork for every picture and cover URL.
 
 Knobs for tests are methods of :class:`ApiDouble`: faults (:meth:`~ApiDouble.inject`, image faults, token
@@ -89,8 +90,9 @@ class DoubleConfig:
     spotify_quota: tuple[int, float] | None = None
     spotify_rate: tuple[int, float] | None = (1000, 30.0)
     deezer_quota: tuple[int, float] | None = (50, 5.0)
-    #: MusicBrainz's 1 request/s; off by default so demo imports are not slowed.
-    musicbrainz_rate: tuple[int, float] | None = None
+    #: MusicBrainz's real pace, 1 request/s (503 with Retry-After past it); None turns it off for tests and
+    #: demos that need speed (they say so, as a test needing the 2024 Spotify API asks for "extended").
+    musicbrainz_rate: tuple[int, float] | None = (1, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--deezer-quota", default="50/5", help="requests/seconds, or off (default 50/5)")
     parser.add_argument("--spotify-rate", default="1000/30", help="requests/seconds, or off (default 1000/30)")
-    parser.add_argument("--musicbrainz-rate", default="off", help="requests/seconds, or off (default off)")
+    parser.add_argument("--musicbrainz-rate", default="1/1", help="requests/seconds, or off (default 1/1)")
     args = parser.parse_args(argv)
     try:
         config = DoubleConfig(

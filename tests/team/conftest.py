@@ -25,7 +25,7 @@ def team_postgres_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def team_double(tmp_path: Path) -> Iterator[ApiDouble]:
-    double = ApiDouble(DoubleConfig(latency=0.05), catalog=generated_catalog(60, tmp_path))
+    double = ApiDouble(DoubleConfig(latency=0.05, musicbrainz_rate=None), catalog=generated_catalog(60, tmp_path))
     double.start_in_thread()
     try:
         yield double
