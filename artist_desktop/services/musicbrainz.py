@@ -1,8 +1,18 @@
-"""MusicBrainz client: the artist behind a Spotify artist URL, with country, gender, type, area, life-span."""
+"""MusicBrainz client: the artists behind Spotify artist URLs, with country, gender, type, area, life-span.
+
+Lookups come one at a time or up to 100 per request (``shared/api-facts.md``): :meth:`~MusicBrainzClient.
+artists_for_spotify_urls` repeats ``resource`` in one ``/url`` lookup (the answer lists the known URLs ordered
+by URL, the unknown ones left out), and :meth:`~MusicBrainzClient.artists_by_mbid` asks the artist search for
+``arid:(<mbid> OR ...)``. A URL's relation names its artist with type and country only; gender, area and
+life-span come from the artist itself (:meth:`~MusicBrainzClient.get_artist` or the search).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +30,10 @@ from artist_desktop.services.http import (
 
 #: MusicBrainz asks for at most one request per second per client.
 MUSICBRAINZ_QUOTA = (1, 1.0)
+#: The most ``resource`` parameters one URL lookup reads, and the largest search page: 100 artists a request.
+MAX_BATCH = 100
+
+_MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +50,28 @@ class MusicBrainzArtist:
     life_span_end: str | None = None
     ended: bool = False
     disambiguation: str = ""
+    #: True when only a URL's relation described the artist (id, name, type, country): its gender, area and
+    #: life-span are then unknown here, not known to be empty (:meth:`MusicBrainzClient.artists_by_mbid`).
+    partial: bool = False
 
 
 class _RelatedArtist(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     id: str
     name: str = ""
+    type: str | None = None
+    country: str | None = None
+    disambiguation: str | None = None
+
+    def to_artist(self) -> MusicBrainzArtist:
+        return MusicBrainzArtist(
+            mbid=self.id,
+            name=self.name,
+            type=self.type,
+            country=self.country,
+            disambiguation=self.disambiguation or "",
+            partial=True,
+        )
 
 
 class _Relation(BaseModel):
@@ -49,7 +80,12 @@ class _Relation(BaseModel):
 
 
 class _UrlAnswer(BaseModel):
+    resource: str = ""
     relations: list[_Relation | None] | None = Field(default_factory=list)
+
+
+class _UrlListAnswer(BaseModel):
+    urls: list[_UrlAnswer | None] | None
 
 
 class _Area(BaseModel):
@@ -87,6 +123,21 @@ class _Artist(BaseModel):
             ended=bool(span.ended),
             disambiguation=self.disambiguation or "",
         )
+
+
+class _SearchAnswer(BaseModel):
+    artists: list[_Artist | None] | None
+
+
+def _url_key(url: str) -> str:
+    """A URL as MusicBrainz compares them: scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(url.strip())
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl().rstrip("/")
+
+
+def _chunks(items: list[str], size: int = MAX_BATCH) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def user_agent(contact: str, app_version: str = __version__) -> str:
@@ -132,16 +183,64 @@ class MusicBrainzClient(ServiceClient):
         return super()._error_for_status(response, not_found)
 
     async def artist_for_spotify_url(self, spotify_url: str) -> MusicBrainzArtist | None:
-        """The artist MusicBrainz links to this Spotify artist URL; None when it knows no such link."""
-        try:
-            payload = await self._get_json("/url", {"resource": spotify_url, "inc": "artist-rels", "fmt": "json"})
-        except NotFoundError:
-            return None
-        answer = parse_model(self.service, _UrlAnswer, payload, "a URL lookup")
-        for relation in self._present(answer.relations, "URL relations"):
-            if relation.artist is not None and relation.target_type in (None, "artist"):
-                return await self.get_artist(relation.artist.id)
-        return None
+        """The artist MusicBrainz links to this Spotify artist URL, with its details; None when it knows no
+        such link. Two requests for a known URL (the lookup, then the artist), one for an unknown one."""
+        found = (await self.artists_for_spotify_urls([spotify_url]))[spotify_url]
+        if found is None or not found.partial:
+            return found
+        return await self.get_artist(found.mbid)
+
+    async def artists_for_spotify_urls(self, spotify_urls: Iterable[str]) -> dict[str, MusicBrainzArtist | None]:
+        """For each Spotify artist URL, the artist MusicBrainz links to it (None: no link), one request per 100
+        URLs. The artists are :attr:`~MusicBrainzArtist.partial`: a relation gives id, name, type and country;
+        :meth:`artists_by_mbid` adds gender, area and life-span."""
+        urls = list(dict.fromkeys(spotify_urls))
+        found: dict[str, MusicBrainzArtist | None] = dict.fromkeys(urls)
+        for chunk in _chunks(urls):
+            by_key = await self._lookup_urls(chunk)
+            for url in chunk:
+                found[url] = by_key.get(_url_key(url))
+        return found
+
+    async def _lookup_urls(self, urls: list[str]) -> dict[str, MusicBrainzArtist]:
+        """One ``/url`` lookup of at most 100 URLs: the linked artist per URL key (unknown URLs left out)."""
+        # httpx.QueryParams keeps the repeated ``resource`` (it is the Mapping the shared request path takes).
+        params = httpx.QueryParams([*(("resource", url) for url in urls), ("inc", "artist-rels"), ("fmt", "json")])
+        if len(urls) == 1:  # one resource: the single shape, and 404 for an unknown URL
+            try:
+                payload = await self._get_json("/url", params)
+            except NotFoundError:
+                return {}
+            answers = [parse_model(self.service, _UrlAnswer, payload, "a URL lookup")]
+        else:
+            payload = await self._get_json("/url", params)
+            listed = parse_model(self.service, _UrlListAnswer, payload, "a URL lookup")
+            answers = self._present(listed.urls, "URL lookups")
+        found: dict[str, MusicBrainzArtist] = {}
+        for answer in answers:
+            key = _url_key(urls[0] if len(urls) == 1 else answer.resource)
+            for relation in self._present(answer.relations, "URL relations"):
+                if relation.artist is not None and relation.target_type in (None, "artist"):
+                    found.setdefault(key, relation.artist.to_artist())
+        return found
+
+    async def artists_by_mbid(self, mbids: Iterable[str]) -> dict[str, MusicBrainzArtist | None]:
+        """For each MBID (keyed in lower case, as MusicBrainz writes them), the artist with country, gender, type,
+        area and life-span (None: MusicBrainz has no such artist), one ``arid:`` search per 100 MBIDs.
+        Raises ValueError for a string that is no MBID."""
+        wanted = list(dict.fromkeys(mbid.lower() for mbid in mbids))
+        bad = [mbid for mbid in wanted if not _MBID.match(mbid)]
+        if bad:
+            raise ValueError("not MusicBrainz ids: " + ", ".join(bad))
+        found: dict[str, MusicBrainzArtist | None] = dict.fromkeys(wanted)
+        for chunk in _chunks(wanted):
+            query = "arid:(" + " OR ".join(chunk) + ")"
+            payload = await self._get_json("/artist", {"query": query, "limit": MAX_BATCH, "fmt": "json"})
+            answer = parse_model(self.service, _SearchAnswer, payload, "artist search results")
+            for artist in self._present(answer.artists, "artist search results"):
+                if artist.id in found:
+                    found[artist.id] = artist.to_artist()
+        return found
 
     async def get_artist(self, mbid: str) -> MusicBrainzArtist:
         """One artist by MBID; :class:`NotFoundError` when MusicBrainz has none."""
@@ -151,4 +250,4 @@ class MusicBrainzClient(ServiceClient):
         return parse_model(self.service, _Artist, payload, "an artist").to_artist()
 
 
-__all__ = ["MUSICBRAINZ_QUOTA", "MusicBrainzArtist", "MusicBrainzClient", "user_agent"]
+__all__ = ["MAX_BATCH", "MUSICBRAINZ_QUOTA", "MusicBrainzArtist", "MusicBrainzClient", "user_agent"]

@@ -1,15 +1,18 @@
-"""MusicBrainzClient over real sockets against the API double: URL lookup, artist facts, User-Agent, 503."""
+"""MusicBrainzClient over real sockets against the API double: URL lookups one or 100 at a time, artist facts
+one or 100 at a time (``arid:`` search), User-Agent, 503."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from svc_helpers import FAST_RETRY, artist_named, fast_gate
 
 from artist_desktop import __version__
-from artist_desktop.devtools.api_double import MUSICBRAINZ, ApiDouble, Fault
+from artist_desktop.devtools.api_double import MUSICBRAINZ, ApiDouble, DoubleConfig, Fault
+from artist_desktop.devtools.generated_catalog import generated_catalog
 from artist_desktop.services import (
     MusicBrainzClient,
     NotFoundError,
@@ -139,3 +142,113 @@ async def test_null_relations_are_skipped() -> None:
         musicbrainz = MusicBrainzClient("https://mb.test/ws/2", CONTACT, http=http, gate=fast_gate("MusicBrainz"))
         artist = await musicbrainz.artist_for_spotify_url("https://open.spotify.com/artist/1dfeR4HaWDbWqFHLkxsg1d")
     assert artist is not None and artist.name == "Queen"
+
+
+async def test_many_urls_in_one_request_each_mapped_back_to_its_url(double: ApiDouble) -> None:
+    names = ("Radiohead", "David Bowie", "ABBA", "Queen", "Björk", "Nadia Okafor")  # not in URL order
+    artists = [artist_named(double, name) for name in names]
+    async with client(double) as musicbrainz:
+        found = await musicbrainz.artists_for_spotify_urls([a.spotify_url for a in artists])
+    assert list(found) == [a.spotify_url for a in artists]
+    assert found[artists[-1].spotify_url] is None  # MusicBrainz has no entry for Nadia Okafor
+    for artist in artists[:-1]:
+        facts = found[artist.spotify_url]
+        assert artist.musicbrainz is not None and facts is not None
+        assert (facts.mbid, facts.name, facts.country) == (
+            artist.musicbrainz["mbid"],
+            artist.name,
+            artist.musicbrainz["country"],
+        )
+        assert facts.partial and facts.life_span_begin is None  # a relation names no life-span
+    assert double.request_count(MUSICBRAINZ) == double.request_count(MUSICBRAINZ, "/url") == 1
+
+
+async def test_artists_by_mbid_gives_country_gender_area_and_life_span_in_one_search(double: ApiDouble) -> None:
+    bowie, radiohead = artist_named(double, "David Bowie"), artist_named(double, "Radiohead")
+    assert bowie.musicbrainz is not None and radiohead.musicbrainz is not None
+    unknown = "00000000-0000-0000-0000-000000000000"
+    async with client(double) as musicbrainz:
+        found = await musicbrainz.artists_by_mbid([bowie.musicbrainz["mbid"], unknown, radiohead.musicbrainz["mbid"]])
+        with pytest.raises(ValueError, match="not MusicBrainz ids: queen"):
+            await musicbrainz.artists_by_mbid(["queen"])
+    david, group = found[bowie.musicbrainz["mbid"]], found[radiohead.musicbrainz["mbid"]]
+    assert found[unknown] is None
+    assert david is not None and group is not None
+    assert (david.name, david.type, david.gender, david.country, david.area) == (
+        "David Bowie",
+        "Person",
+        "Male",
+        "GB",
+        "United Kingdom",
+    )
+    assert (david.life_span_begin, david.life_span_end, david.ended, david.partial) == (
+        "1947-01-08",
+        "2016-01-10",
+        True,
+        False,
+    )
+    assert (group.gender, group.life_span_begin, group.life_span_end, group.ended) == (None, "1985", None, False)
+    assert double.request_count(MUSICBRAINZ) == double.request_count(MUSICBRAINZ, "/artist") == 1
+
+
+async def test_150_artists_take_two_url_lookups_and_two_searches(tmp_path: Path) -> None:
+    catalog = generated_catalog(150, tmp_path)
+    async with ApiDouble(DoubleConfig(musicbrainz_rate=None), catalog=catalog) as double:
+        async with client(double) as musicbrainz:
+            linked = await musicbrainz.artists_for_spotify_urls(a.spotify_url for a in catalog.artists)
+            details = await musicbrainz.artists_by_mbid(a.mbid for a in linked.values() if a is not None)
+        assert (double.request_count(MUSICBRAINZ, "/url"), double.request_count(MUSICBRAINZ, "/artist")) == (2, 2)
+    for artist in catalog.artists:
+        assert artist.musicbrainz is not None
+        found = linked[artist.spotify_url]
+        assert found is not None and found.mbid == artist.musicbrainz["mbid"]
+        facts = details[found.mbid]
+        assert facts is not None
+        span = artist.musicbrainz["life_span"]
+        assert (facts.country, facts.gender, facts.life_span_begin, facts.life_span_end) == (
+            artist.musicbrainz["country"],
+            artist.musicbrainz["gender"],
+            span["begin"],
+            span["end"],
+        )
+
+
+async def test_at_the_real_pace_the_gate_spaces_batches_and_nothing_is_refused(tmp_path: Path) -> None:
+    """MusicBrainz's 1 request/s (the double's default): 150 artists' facts in four requests, none refused."""
+    catalog = generated_catalog(150, tmp_path)
+    async with ApiDouble(DoubleConfig(), catalog=catalog) as double:
+        started = time.monotonic()
+        async with client(double, gate=RateGate("MusicBrainz", 1, 1.0)) as musicbrainz:
+            linked = await musicbrainz.artists_for_spotify_urls(a.spotify_url for a in catalog.artists)
+            details = await musicbrainz.artists_by_mbid(a.mbid for a in linked.values() if a is not None)
+        assert double.request_count(MUSICBRAINZ) == 4
+        assert double.rejections(MUSICBRAINZ) == 0
+    assert time.monotonic() - started >= 3.0
+    assert all(facts is not None for facts in details.values()) and len(details) == 150
+
+
+async def test_null_entries_in_url_lists_and_search_results_are_skipped() -> None:
+    """Pure unit case (MockTransport): the double never sends nulls in these lists."""
+    queen, abba = "0383dadf-2a4e-4d10-a46a-e9e041da8eb3", "d87e52c5-bb8d-4da8-b941-9f4928627dc8"
+    queen_url = "https://open.spotify.com/artist/1dfeR4HaWDbWqFHLkxsg1d"
+    abba_url = "https://open.spotify.com/artist/0LcJLqbBmaGUft1e9Mm8HV"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/ws/2/url":
+            assert request.url.params.get_list("resource") == [queen_url, abba_url]
+            related = {"target-type": "artist", "artist": {"id": abba, "name": "ABBA", "country": "SE"}}
+            urls = [None, {"id": "u", "resource": abba_url, "relations": [None, related]}]
+            return httpx.Response(200, json={"url-count": 1, "url-offset": 0, "urls": urls})
+        assert request.url.params["query"] == f"arid:({abba} OR {queen})"
+        return httpx.Response(200, json={"count": 1, "offset": 0, "artists": [None, {"id": abba, "name": "ABBA"}]})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        musicbrainz = MusicBrainzClient("https://mb.test/ws/2", CONTACT, http=http, gate=fast_gate("MusicBrainz"))
+        linked = await musicbrainz.artists_for_spotify_urls([queen_url, abba_url])
+        details = await musicbrainz.artists_by_mbid([abba, queen])
+    assert linked[queen_url] is None
+    found = linked[abba_url]
+    assert found is not None and (found.mbid, found.country, found.partial) == (abba, "SE", True)
+    assert details[queen] is None
+    facts = details[abba]
+    assert facts is not None and facts.name == "ABBA"
