@@ -1,4 +1,8 @@
-"""Live progress on the terminal for headless commands: one line per artist, fed by the progress bus."""
+"""Live progress on the terminal for headless commands: one line per artist, fed by the progress bus.
+
+On a terminal a table redraws in place; on a pipe or a file each stage change is one plain line, never
+wrapped (whatever its length) and free of control characters, so logs and `grep` read it as it is.
+"""
 
 from __future__ import annotations
 
@@ -74,5 +78,13 @@ class LiveProgress:
                         live.update(self.render())
                     elif previous is None or previous.stage != update.stage:
                         self.console.print(
-                            f"{update.spotify_id} {update.stage.label} {update.progress}% {update.message}"
+                            self.plain_line(update), soft_wrap=True, markup=False, highlight=False, emoji=False
                         )
+
+    @staticmethod
+    def plain_line(update: ProgressUpdate) -> str:
+        """ "<id> <name> <stage> <n>% <message>" on one line (a name only when the update carries one)."""
+        name = (update.payload or {}).get("name")
+        who = f"{update.spotify_id} {name}" if name else update.spotify_id
+        message = " ".join(update.message.split())
+        return f"{who} {update.stage.label} {update.progress}% {message}".rstrip()
