@@ -23,6 +23,7 @@ from artist_desktop.config import Settings, SettingsError, load_settings, log_di
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_TO_DO, EXIT_PAUSED = 0, 1, 2, 3, 4
+LOG_FILE = "artist-desktop.log"
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -38,7 +39,7 @@ def _setup_logging(verbose: bool) -> None:
         directory = log_dir()
         directory.mkdir(parents=True, exist_ok=True)
         file_handler = logging.handlers.RotatingFileHandler(
-            directory / "artist-desktop.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            directory / LOG_FILE, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(file_handler)
@@ -53,7 +54,15 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    """Run a command's coroutine; a start-up failure is one line on stderr and exit 1, the traceback goes to
+    the log file only."""
+    from artist_desktop.runtime import StartupError
+
+    try:
+        return asyncio.run(coro)
+    except StartupError as exc:
+        logging.getLogger(__name__).info("start-up failed", exc_info=exc)  # the file, not the console
+        raise click.ClickException(f"{exc} (details: {log_dir() / LOG_FILE})") from exc
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -293,10 +302,7 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
 
     async def go() -> RefreshSummary:
         runtime = Runtime(_settings(ctx))
-        try:
-            await runtime.start()
-        except Exception as exc:
-            raise DatabaseUnavailableError(f"Artist Desktop could not start: {exc}") from exc
+        await runtime.start()
         try:
             return await runtime.application.refresh_deezer_fans(progress)
         finally:

@@ -272,13 +272,26 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         problems = []
+        in_file = _settings_file_keys()
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{ENV_PREFIX}{name.upper()}: {message}")
+            env_name = f"{ENV_PREFIX}{name.upper()}"
+            if env_name not in os.environ and name in in_file and name not in overrides:
+                problems.append(f"{name} in {settings_file()}: {message}")
+            else:
+                problems.append(f"{env_name}: {message}")
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"The settings file {settings_file()} is not valid TOML: {exc}") from None
+
+
+def _settings_file_keys() -> set[str]:
+    """The names the settings file sets (to say where a bad value came from); empty when it cannot be read."""
+    try:
+        return set(tomllib.loads(settings_file().read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError):
+        return set()
 
 
 def with_overrides(settings: Settings, **values: Any) -> Settings:

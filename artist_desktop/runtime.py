@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from artist_desktop.application import Application, Health
 from artist_desktop.bus import EmbeddedRedis, ProgressBus, WorkerRegistry, connect_redis
 from artist_desktop.config import Settings, with_overrides
 from artist_desktop.domain import utcnow
-from artist_desktop.store import Database, open_database
+from artist_desktop.store import Database, DatabaseOpenError, open_database
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
     from artist_desktop.sse import SseServer
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """A part could not start; the message is one sentence naming the file or host and what to do (the window
+    shows it, commands print it and exit 1; the original error is the ``__cause__``, logged to the file)."""
 
 
 @contextlib.asynccontextmanager
@@ -108,14 +115,26 @@ class Runtime:
             self.redis_url = settings.redis_url
             if not self.redis_url:
                 self._embedded = EmbeddedRedis(settings.data_dir / "redis")
-                self.redis_url = await self._embedded.start()
+                try:
+                    self.redis_url = await self._embedded.start()
+                except (OSError, RuntimeError) as exc:
+                    raise StartupError(f"The app's own Redis could not start: {exc}") from exc
                 stack.push_async_callback(self._embedded.stop)
             self._redis = connect_redis(self.redis_url)
             stack.push_async_callback(self._redis.aclose)
-            await self._redis.ping()  # type: ignore[misc]  # redis-py types ping() as "Awaitable[bool] | bool"
+            try:
+                await self._redis.ping()  # type: ignore[misc]  # redis-py types ping() as "Awaitable[bool] | bool"
+            except (RedisError, OSError) as exc:
+                where = "The app's own Redis" if self._embedded else f"Redis at {_display_url(self.redis_url)}"
+                raise StartupError(
+                    f"{where} does not answer ({exc}): start it, or remove REDIS_URL to use the app's own."
+                ) from exc
             self._bus = ProgressBus(self._redis, settings.redis_prefix)
             self._workers = WorkerRegistry(self._redis, settings.redis_prefix)
-            self._database = await open_database(settings.effective_database_url)
+            try:
+                self._database = await open_database(settings.effective_database_url)
+            except DatabaseOpenError as exc:
+                raise StartupError(str(exc)) from exc
             stack.push_async_callback(self._database.dispose)
             self._clients = self._given_clients or await self._build_clients(settings)
             stack.push_async_callback(self._clients.aclose)

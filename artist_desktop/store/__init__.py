@@ -6,7 +6,7 @@ knows about HTTP, Redis or Qt.
 """
 
 from artist_desktop.store import jobs, repository
-from artist_desktop.store.database import Database, alembic_config, normalise_url, open_database
+from artist_desktop.store.database import Database, DatabaseOpenError, alembic_config, normalise_url, open_database
 from artist_desktop.store.models import (
     Artist,
     ArtistMetric,
@@ -29,6 +29,7 @@ __all__ = [
     "ArtistTrack",
     "Base",
     "Database",
+    "DatabaseOpenError",
     "ImportJob",
     "LibraryRow",
     "MediaAsset",

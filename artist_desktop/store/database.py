@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -22,6 +24,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: How long a SQLite writer waits for another writer's lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: At start-up (migrations) a lock held this long is another program's (DB Browser, a stuck process), not a
+#: worker's short write: say so instead of waiting the full busy timeout.
+SQLITE_STARTUP_BUSY_TIMEOUT_MS = 3_000
+
+
+class DatabaseOpenError(Exception):
+    """The database cannot be opened or migrated; the message is one sentence naming the file or host and
+    what to do (the original error is the ``__cause__``)."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -78,6 +88,8 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 #: Execution option that :func:`_on_sqlite_begin` reads: the ``PRAGMA foreign_keys`` value to set before
 #: the transaction begins (SQLite ignores the pragma inside a transaction). Only migrations use it.
 _SQLITE_FOREIGN_KEYS = "artist_desktop_sqlite_foreign_keys"
+#: Execution option: the ``PRAGMA busy_timeout`` (ms) to set before the transaction begins (start-up waits less).
+_SQLITE_BUSY_TIMEOUT = "artist_desktop_sqlite_busy_timeout"
 
 
 def _on_sqlite_begin(connection: Any) -> None:
@@ -85,6 +97,9 @@ def _on_sqlite_begin(connection: Any) -> None:
     foreign_keys = connection.get_execution_options().get(_SQLITE_FOREIGN_KEYS)
     if foreign_keys is not None:
         connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+    busy_timeout = connection.get_execution_options().get(_SQLITE_BUSY_TIMEOUT)
+    if busy_timeout is not None:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout)}")
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -141,7 +156,9 @@ class Database:
                 await connection.run_sync(_upgrade_head)
             return
         async with self.engine.connect() as connection:
-            await connection.execution_options(**{_SQLITE_FOREIGN_KEYS: False})
+            await connection.execution_options(
+                **{_SQLITE_FOREIGN_KEYS: False, _SQLITE_BUSY_TIMEOUT: SQLITE_STARTUP_BUSY_TIMEOUT_MS}
+            )
             try:
                 async with connection.begin():
                     await connection.run_sync(_upgrade_head)
@@ -149,9 +166,12 @@ class Database:
                     if broken:
                         raise RuntimeError(f"the migration left rows pointing at missing rows: {broken[:5]}")
             finally:
-                await connection.execution_options(**{_SQLITE_FOREIGN_KEYS: True})
-                async with connection.begin():  # an empty transaction: its start turns foreign keys on
-                    pass
+                await connection.execution_options(
+                    **{_SQLITE_FOREIGN_KEYS: True, _SQLITE_BUSY_TIMEOUT: SQLITE_BUSY_TIMEOUT_MS}
+                )
+                with contextlib.suppress(DBAPIError):  # after a lock, the error above is the one to report
+                    async with connection.begin():  # an empty transaction: its start turns foreign keys on
+                        pass
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -181,11 +201,47 @@ def _upgrade_head(connection: Connection) -> None:
 
 
 async def open_database(url: str | URL) -> Database:
-    """A migrated database, ready to use."""
+    """A migrated database, ready to use.
+
+    Raises `DatabaseOpenError` with one sentence for the faults people meet (a SQLite file locked by another
+    program, read-only, damaged; a PostgreSQL server that does not answer or refuses the login).
+    """
     database = Database.from_url(url)
     try:
         await database.migrate()
-    except BaseException:
+    except BaseException as exc:
         await database.dispose()
+        if isinstance(exc, Exception):
+            raise DatabaseOpenError(describe_open_failure(exc, database.engine.url)) from exc
         raise
     return database
+
+
+def describe_open_failure(exc: BaseException, url: URL) -> str:
+    """One sentence for why ``url`` could not be opened, naming the file or host and what to do."""
+    text = str(getattr(exc, "orig", None) or exc)
+    lowered = text.lower()
+    if url.get_backend_name() == "sqlite":
+        where = str(Path(str(url.database)).expanduser())
+        if "locked" in lowered:
+            return (
+                f"The database {where} is locked by another program (a database browser, or a stuck Artist "
+                "Desktop): close it and start again."
+            )
+        if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+            return f"The database {where} cannot be written: check the permissions of the file and its folder."
+        if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+            return (
+                f"The database {where} is damaged or is not a database: move it aside and start again to "
+                "create a new one."
+            )
+        return f"The database {where} cannot be opened: {text}"
+    host = f"{url.host or 'localhost'}:{url.port or 5432}"
+    if "password" in lowered or "authentication" in lowered or "role" in lowered:
+        return f"PostgreSQL at {host} refused the login ({text}): check the user and password in DATABASE_URL."
+    if "does not exist" in lowered and "database" in lowered:
+        return f"PostgreSQL at {host} has no database {url.database!r}: create it, or fix DATABASE_URL."
+    if isinstance(exc, OSError | TimeoutError) or "connect" in lowered or "refused" in lowered:
+        reason = text or type(exc).__name__
+        return f"PostgreSQL at {host} does not answer ({reason}): check DATABASE_URL and that the server runs."
+    return f"The database at {host} cannot be opened: {text}"
