@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from artist_desktop.config import load_settings
-from artist_desktop.runtime import Runtime
+from artist_desktop.runtime import Runtime, StartupError
 
 
 def _children(pid: int, name: str) -> list[int]:
@@ -59,7 +59,7 @@ async def test_services_start_and_stop_in_order(isolated_user_env: Path) -> None
 async def test_a_failed_start_stops_what_had_started(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARTIST_DESKTOP_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     services = Runtime(load_settings())
-    with pytest.raises(OSError):
+    with pytest.raises(StartupError, match=r"^PostgreSQL at 127\.0\.0\.1:1 does not answer"):
         await services.start()
     assert services._embedded is None or not services._embedded.running
 
