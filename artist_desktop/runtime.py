@@ -141,9 +141,9 @@ class Runtime:
             await self._hold_back_paused_services(self._clients)
             from artist_desktop.pipeline.media_cache import MediaCache
             from artist_desktop.pipeline.runner import BatchRunner
-            from artist_desktop.services.images import ImageClient
+            from artist_desktop.services import build_image_client
 
-            images = ImageClient()
+            images = build_image_client(settings, redis=self._redis)
             stack.push_async_callback(images.aclose)
             self._runner = BatchRunner(
                 self._database,
@@ -182,6 +182,7 @@ class Runtime:
             cache_dir=http_cache_dir(settings),
             spotify_capabilities=SpotifyCapabilities.from_dict(stored) if stored else None,
             on_spotify_capabilities_changed=remember,
+            redis=self._redis,  # every gate shared with the other processes on this Redis
         )
 
     async def _hold_back_paused_services(self, clients: ServiceClients) -> None:

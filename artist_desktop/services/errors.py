@@ -8,6 +8,7 @@ Exception tree (every error a caller sees is one of these)::
     │   └── QuotaExceededError     a pause too long to sleep through (Spotify's daily quota, 429
     │                              "QUOTA_EXCEEDED", or any Retry-After over a minute); .resume_at
     ├── ServiceUnavailableError    5xx, Deezer code 700 "busy", connection refused/reset, timeout
+    │   └── SourceSkippedError     an optional source's breaker is open: not called at all (services.breaker)
     ├── BadResponseError           the answer is not JSON or not the documented shape
     ├── AuthenticationError        Spotify rejected the client credentials or the token
     │   ├── MissingCredentialsError    no Spotify client id/secret is configured
@@ -17,7 +18,8 @@ Exception tree (every error a caller sees is one of these)::
 
 Retry decision (``is_retryable``): only RateLimitedError and ServiceUnavailableError are retried: they
 describe a state of the service that passes (a quota window, a restart, a network blip). QuotaExceededError
-is not: a wait of hours is a state the user sees ("Spotify resumes at 14:20"), never a sleep. Everything
+is not: a wait of hours is a state the user sees ("Spotify resumes at 14:20"), never a sleep; nor is
+SourceSkippedError: no request was made, and the breaker decides when the source is tried again. Everything
 else is answered the same way on every try, so retrying would only burn quota: NotFoundError,
 BadResponseError (a malformed answer is a bug on one side, not a blip), AuthenticationError (Spotify's
 expired token is renewed once by the Spotify client itself, outside the retry policy) and RequestError.
@@ -121,6 +123,11 @@ class ServiceUnavailableError(ServiceError):
     """The service is down, busy, unreachable or too slow; retried with backoff."""
 
 
+class SourceSkippedError(ServiceUnavailableError):
+    """An optional source failed several times in a row and its breaker is open: the call was not made
+    ("MusicBrainz unavailable, skipped"); not retried (see :mod:`artist_desktop.services.breaker`)."""
+
+
 class BadResponseError(ServiceError):
     """The answer is not JSON or lacks documented fields; not retried."""
 
@@ -153,7 +160,9 @@ class EndpointUnavailableError(RequestError):
 
 def is_retryable(error: BaseException) -> bool:
     """The written retry decision above, as the predicate the retry policy uses."""
-    return isinstance(error, RateLimitedError | ServiceUnavailableError) and not isinstance(error, QuotaExceededError)
+    return isinstance(error, RateLimitedError | ServiceUnavailableError) and not isinstance(
+        error, QuotaExceededError | SourceSkippedError
+    )
 
 
 __all__ = [
@@ -169,6 +178,7 @@ __all__ = [
     "RequestError",
     "ServiceError",
     "ServiceUnavailableError",
+    "SourceSkippedError",
     "format_resume_at",
     "is_retryable",
 ]
