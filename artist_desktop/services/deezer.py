@@ -16,9 +16,8 @@ from artist_desktop.services.errors import (
     ServiceUnavailableError,
 )
 from artist_desktop.services.http import RateGate, RetryPolicy, ServiceClient, parse_model, shared_gate
+from artist_desktop.services.quotas import DEEZER_QUOTA  # 50 requests per 5 s per IP (quotas.py has them all)
 
-#: Deezer's documented quota: 50 requests per 5 seconds per IP address.
-DEEZER_QUOTA = (50, 5.0)
 #: Deezer's error code for "no data" (DataException): nothing under that id.
 DEEZER_NO_DATA = 800
 #: The one reason given for an artist whose ``nb_fan`` is not a usable count (results dialog, CLI, history).
