@@ -324,7 +324,7 @@ class ApiDouble:
 
     def set_image_fault(self, key: str, kind: ImageFault) -> None:
         """Images of ``key`` (a Spotify artist/album id, ``dz<Deezer artist id>`` or ``dzalbum<Deezer album
-        id>``): "missing" (404) or "not_image" (200 text/html)."""
+        id>``): "missing" (404), "not_image" (200 text/html) or "rate_limited" (429, Retry-After a day)."""
         self._images.set_fault(key, kind)
 
     # -- knobs: Spotify --------------------------------------------------------------------------

@@ -36,3 +36,15 @@ async def test_every_documented_size_is_drawn(api_double: ApiDouble) -> None:
         for size in sorted(IMAGE_SIZES):
             answer = await http.get(f"{api_double.urls.images_url}/dzalbum123-{size}.png")
             assert png_size(answer.content) == (size, size)
+
+
+async def test_a_rate_limited_image_asks_for_a_days_pause_and_is_counted(api_double: ApiDouble) -> None:
+    artist = api_double.catalog.artists[0]
+    url = f"{api_double.urls.images_url}/{artist.spotify_id}-640.png"
+    api_double.set_image_fault(artist.spotify_id, "rate_limited")
+    async with httpx.AsyncClient() as http:
+        refused = await http.get(url)
+        other = await http.get(f"{api_double.urls.images_url}/{api_double.catalog.artists[1].spotify_id}-640.png")
+    assert (refused.status_code, refused.headers["retry-after"]) == (429, "86400")
+    assert other.status_code == 200  # only that key's images
+    assert api_double.rejections(IMAGES) == 1
