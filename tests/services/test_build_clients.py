@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from artist_desktop import __version__
 from artist_desktop.config import load_settings
-from artist_desktop.devtools.api_double import DEEZER, MUSICBRAINZ, SPOTIFY, ApiDouble
-from artist_desktop.services import MissingCredentialsError, build_clients
+from artist_desktop.devtools.api_double import DEEZER, MUSICBRAINZ, SPOTIFY, ApiDouble, Fault
+from artist_desktop.services import (
+    DEMO_MUSICBRAINZ_QUOTA,
+    OPTIONAL_WAIT,
+    MissingCredentialsError,
+    Quota,
+    RetryPolicy,
+    ServiceUnavailableError,
+    build_clients,
+    musicbrainz_quota,
+)
+from artist_desktop.services.quotas import quota_per_second
 
 
 async def test_clients_built_from_the_doubles_settings_reach_the_double(double: ApiDouble) -> None:
@@ -39,3 +53,40 @@ async def test_without_spotify_credentials_only_spotify_complains(double: ApiDou
         assert (await clients.deezer.search_artists("Queen"))[0].name == "Queen"
     finally:
         await clients.aclose()
+
+
+async def test_musicbrainz_and_deezer_are_optional_sources_and_spotify_is_not(double: ApiDouble) -> None:
+    settings = load_settings(**double.urls.as_settings())
+    async with build_clients(settings, retry=RetryPolicy(max_attempts=5, max_total=600)) as clients:
+        assert clients.spotify.breaker is None and clients.spotify.retry.max_total == 600
+        for optional in (clients.deezer, clients.musicbrainz):
+            assert optional.breaker is not None and optional.retry.max_total == OPTIONAL_WAIT
+        assert (clients.deezer.gate.limit, clients.deezer.gate.period) == (50, 5.0)
+        assert (clients.musicbrainz.gate.limit, clients.musicbrainz.gate.period) == (1, 1.0)
+        assert clients.spotify.gate.limit is None
+        assert clients.deezer.gate.concurrency == settings.concurrency
+
+        double.inject(DEEZER, "*", Fault.http(503, retry_after=OPTIONAL_WAIT + 15), times=1)
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailableError, match="Deezer is unavailable"):
+            await clients.deezer.search_artists("Queen")  # asked for 45 s: more than an optional source waits
+        assert time.monotonic() - started < 1.0
+
+
+def test_the_musicbrainz_quota_follows_demo_mode_and_a_mirrors_rate() -> None:
+    assert musicbrainz_quota(load_settings()) == Quota(1, 1.0)
+    assert musicbrainz_quota(load_settings(demo=True)) == DEMO_MUSICBRAINZ_QUOTA == Quota(20, 1.0)
+    assert musicbrainz_quota(load_settings(musicbrainz_rate=50)) == Quota(50, 1.0)
+    assert musicbrainz_quota(load_settings(musicbrainz_rate=1.6)) == Quota(8, 5.0)
+    assert musicbrainz_quota(load_settings(musicbrainz_rate=0.3)) == Quota(3, 10.0)
+
+
+def test_whole_requests_per_whole_seconds_never_above_the_rate() -> None:
+    assert [quota_per_second(rate) for rate in (1.0, 2.5, 0.5, 0.05)] == [
+        Quota(1, 1.0),
+        Quota(5, 2.0),
+        Quota(1, 2.0),
+        Quota(1, 20.0),
+    ]
+    for rate in (0.07, 0.3, 0.99, 1.6, 3.3, 7.25, 999.5):
+        assert quota_per_second(rate).per_second <= rate

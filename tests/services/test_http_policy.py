@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import pickle
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,15 @@ from artist_desktop.services.errors import (
     format_resume_at,
     is_retryable,
 )
-from artist_desktop.services.http import RateGate, RetryPolicy, parse_retry_after, shared_gate
+from artist_desktop.services.http import (
+    MARGIN_FRACTION,
+    MIN_MARGIN,
+    OPTIONAL_WAIT,
+    RateGate,
+    RetryPolicy,
+    parse_retry_after,
+    shared_gate,
+)
 
 QUICK = RetryPolicy(max_attempts=3, max_total=5, base_delay=0.01, max_delay=0.02)
 
@@ -43,6 +52,40 @@ async def test_a_quota_gate_never_admits_more_than_the_quota_in_any_window() -> 
     assert admitted[-1] - admitted[0] < 2.5  # and it is not needlessly slow
 
 
+async def test_the_window_is_held_a_margin_longer_than_the_quota() -> None:
+    """The service counts from each request's arrival, a few ms after admission: the gate leaves room for them."""
+    gate = RateGate("Test", 1, 0.2)
+    assert gate.margin == MIN_MARGIN and gate.rate == 1 / (0.2 + MIN_MARGIN)
+    admitted: list[float] = []
+    for _ in range(3):
+        await gate.acquire()
+        admitted.append(time.monotonic())
+    assert all(later - earlier >= 0.2 + MIN_MARGIN - 0.002 for earlier, later in itertools.pairwise(admitted))
+    assert RateGate("Test", 50, 5.0).margin == 5.0 * MARGIN_FRACTION
+
+
+async def test_requests_in_flight_are_capped_apart_from_the_rate() -> None:
+    gate = RateGate("Test", concurrency=2)
+    inside = most = 0
+
+    async def request() -> None:
+        nonlocal inside, most
+        async with gate.slot():
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.02)
+            inside -= 1
+
+    await asyncio.gather(*(request() for _ in range(6)))
+    assert most == 2
+
+
+def test_an_optional_sources_policy_waits_at_most_the_bound() -> None:
+    assert RetryPolicy(max_total=600).bounded().max_total == OPTIONAL_WAIT == 30
+    short = RetryPolicy(max_total=10)
+    assert short.bounded() is short
+
+
 async def test_retry_after_closes_the_gate_for_every_caller() -> None:
     gate = RateGate("Test")
     gate.close_for(0.3)
@@ -54,8 +97,9 @@ async def test_retry_after_closes_the_gate_for_every_caller() -> None:
 
 def test_callers_of_one_service_host_share_one_gate() -> None:
     first = shared_gate("Deezer", "https://api.deezer.com", 50, 5)
-    assert shared_gate("Deezer", "https://api.deezer.com/other") is first
+    assert shared_gate("Deezer", "https://api.deezer.com/other") is first  # the quota from services/quotas.py
     assert shared_gate("Deezer", "http://127.0.0.1:9/deezer") is not first
+    assert (first.limit, first.period, first.shared) == (50, 5, None)
 
 
 async def test_errors_that_would_repeat_are_not_retried() -> None:
