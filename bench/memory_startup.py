@@ -83,7 +83,13 @@ async def seed_library(url: str, count: int) -> None:
             await session.execute(
                 insert(ArtistMetric),
                 [
-                    {"artist_id": n, "platform": platform, "metric_type": "followers", "value": value, "date": now}
+                    {
+                        "artist_id": n,
+                        "platform": platform,
+                        "metric_type": "followers",
+                        "value": value,
+                        "observed_at": now,
+                    }
                     for n in range(1, count + 1)
                     for platform, value in (("spotify", 1000.0 + n), ("deezer", 500.0 + n))
                 ],

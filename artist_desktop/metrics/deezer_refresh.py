@@ -2,9 +2,10 @@
 
 Flow (issue 7): read the artists with a Deezer id (none: :class:`NothingToRefresh`); one UTC timestamp
 for the whole run; fetch each artist through the shared, rate-limited Deezer client (bounded
-concurrency); validate ``nb_fan``; upsert the metric in the artist's own short transaction together
-with the artist's result row; finish the run row with its counts. One artist's failure (Deezer or the
-database) is that artist's entry, never the run's end.
+concurrency); validate ``nb_fan``; store the figure as the artist's figure of the run's UTC day (a refresh
+or an import earlier that day is replaced, an unchanged count is stored too) in the artist's own short
+transaction together with the artist's result row; finish the run row with its counts. One artist's
+failure (Deezer or the database) is that artist's entry, never the run's end.
 
 Errors the caller sees: :class:`NothingToRefresh` (nothing to do: CLI exit 3),
 :class:`DatabaseUnavailableError` (the database cannot be read at the start: CLI exit 1),
@@ -59,7 +60,7 @@ class DatabaseUnavailableError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
-    """One artist's outcome; ``previous_fans`` is the latest value before this run (for "change")."""
+    """One artist's outcome; ``previous_fans`` is the latest figure of a day before the run's day (for "change")."""
 
     artist_id: int
     name: str
@@ -70,7 +71,7 @@ class RefreshResult:
 
     @property
     def change(self) -> int | None:
-        """Fans gained (or lost) since the previous run; None when either value is unknown."""
+        """Fans gained (or lost) since the last figure of an earlier day; None when either value is unknown."""
         if self.fans is None or self.previous_fans is None:
             return None
         return self.fans - self.previous_fans
@@ -230,7 +231,8 @@ async def refresh_deezer_fans(
     """Refresh the Deezer fan count of every artist with a Deezer id (or only ``only_artist_ids``).
 
     ``progress(done, total, artist_name)`` is called after each artist. ``run_date`` (default: now, UTC)
-    dates every metric of the run, so running the same date twice leaves one row per artist.
+    dates every figure of the run; the store keeps one per artist and UTC day, so a second run the same day
+    replaces the first one's figures.
     Two refreshes never run at once on one database: the second raises :class:`LockHeld` naming the
     first's ``holder`` (default: this host and process).
     """

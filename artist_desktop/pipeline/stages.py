@@ -342,9 +342,8 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
             if mb is not None:
                 await repository.upsert_platform_id(session, artist_id, Platform.MUSICBRAINZ, mb.mbid)
             for platform, metric_type, value in metrics:
-                # A metric's history records changes: re-importing unchanged figures adds no rows.
-                if await repository.latest_metric(session, artist_id, platform, metric_type) != value:
-                    await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
+                # One figure per metric per UTC day: today's replaces today's, a new day adds a point.
+                await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
             track_ids = [
                 await repository.upsert_track(
                     session,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Double,
@@ -129,18 +130,33 @@ class ArtistPlatformId(Base):
     platform_id: Mapped[str] = mapped_column(String(128))
 
 
+def _utc_day(context: Any) -> date:
+    """The UTC day of the row's ``observed_at``: the default of ``day`` when a writer gives only the instant."""
+    observed: datetime = context.get_current_parameters()["observed_at"]
+    return observed.astimezone(UTC).date()
+
+
 class ArtistMetric(Base):
-    """One value of one metric on one date; the unique key makes re-running a refresh idempotent."""
+    """One metric's figure for one artist on one UTC ``day``: at most one per (artist, platform, metric, day).
+
+    A later figure the same day replaces the value and ``observed_at`` (when it was read); a new day adds a
+    point, so the rows of one metric are its daily history. ``day`` defaults to ``observed_at``'s UTC day.
+    """
 
     __tablename__ = "artist_metrics"
-    __table_args__ = (UniqueConstraint("artist_id", "platform", "metric_type", "date"),)
+    __table_args__ = (
+        UniqueConstraint("artist_id", "platform", "metric_type", "day"),
+        # Each metric's newest day in one index seek (the library anchors its trends there).
+        Index(None, "platform", "metric_type", "day"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(32))
     metric_type: Mapped[str] = mapped_column(String(32))
     value: Mapped[float] = mapped_column(Double)
-    date: Mapped[datetime] = mapped_column()
+    day: Mapped[date] = mapped_column(Date, default=_utc_day)
+    observed_at: Mapped[datetime] = mapped_column()
 
 
 class Track(Base):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -151,14 +151,23 @@ async def delete_platform_id(session: AsyncSession, artist_id: int, platform: st
 
 
 async def upsert_metric(
-    session: AsyncSession, artist_id: int, platform: str, metric_type: str, value: float, date: datetime
+    session: AsyncSession, artist_id: int, platform: str, metric_type: str, value: float, observed_at: datetime
 ) -> None:
-    """Record one metric value; the same (artist, platform, metric, date) again replaces the value.
+    """Record the metric's figure for the UTC day of ``observed_at``: the first of the day adds a point, a later
+    one the same day replaces its value (and ``observed_at``). An unchanged figure is recorded all the same (a
+    flat line is information).
 
-    ``date`` must be timezone-aware (it is stored as UTC).
+    ``observed_at`` must be timezone-aware (it is stored as UTC, and the day is taken in UTC).
     """
+    if observed_at.tzinfo is None or observed_at.utcoffset() is None:
+        raise ValueError(f"naive datetime {observed_at!r}: the store needs timezone-aware datetimes")
     stmt = insert(session, ArtistMetric).values(
-        artist_id=artist_id, platform=platform, metric_type=metric_type, value=float(value), date=date
+        artist_id=artist_id,
+        platform=platform,
+        metric_type=metric_type,
+        value=float(value),
+        day=utc_day(observed_at),
+        observed_at=observed_at,
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -166,11 +175,16 @@ async def upsert_metric(
                 ArtistMetric.artist_id,
                 ArtistMetric.platform,
                 ArtistMetric.metric_type,
-                ArtistMetric.date,
+                ArtistMetric.day,
             ],
-            set_={"value": stmt.excluded.value},
+            set_={"value": stmt.excluded.value, "observed_at": stmt.excluded.observed_at},
         )
     )
+
+
+def utc_day(instant: datetime) -> date:
+    """The UTC calendar day of a timezone-aware instant: the day a figure observed then belongs to."""
+    return instant.astimezone(UTC).date()
 
 
 async def artists_with_platform_id(session: AsyncSession, platform: str) -> list[PlatformArtist]:
@@ -202,33 +216,39 @@ async def latest_metric(
     metric_type: str,
     before: datetime | None = None,
 ) -> float | None:
-    """The most recent value, or the most recent strictly before ``before`` (the previous run's value)."""
+    """The most recent figure, or the most recent of a day before ``before``'s UTC day (what a run on that day
+    compares with: the figure it replaces is not its own previous value)."""
     stmt = select(ArtistMetric.value).where(
         ArtistMetric.artist_id == artist_id,
         ArtistMetric.platform == platform,
         ArtistMetric.metric_type == metric_type,
     )
     if before is not None:
-        stmt = stmt.where(ArtistMetric.date < before)
-    value: float | None = await session.scalar(stmt.order_by(ArtistMetric.date.desc()).limit(1))
+        stmt = stmt.where(ArtistMetric.day < utc_day(before))
+    value: float | None = await session.scalar(stmt.order_by(ArtistMetric.day.desc()).limit(1))
     return value
 
 
 async def metric_history(session: AsyncSession, artist_id: int) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-    """Every metric of one artist: (platform, metric_type) -> [(date, value)] oldest first."""
+    """Every metric of one artist: (platform, metric_type) -> [(observed_at, value)] oldest first, one per day.
+
+    Superseded by :func:`artist_desktop.store.library.metric_series` (daily figures); kept while the window
+    still reads it."""
     rows = await session.execute(
-        select(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.date, ArtistMetric.value)
+        select(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.observed_at, ArtistMetric.value)
         .where(ArtistMetric.artist_id == artist_id)
-        .order_by(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.date)
+        .order_by(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.day)
     )
     history: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
-    for platform, metric_type, date, value in rows:
-        history[(platform, metric_type)].append((date, value))
+    for platform, metric_type, observed_at, value in rows:
+        history[(platform, metric_type)].append((observed_at, value))
     return dict(history)
 
 
 async def library_rows(session: AsyncSession) -> list[LibraryRow]:
-    """The whole library, by name, in two queries (artists + Spotify id, then latest followers)."""
+    """The whole library, by name, in two queries (artists + Spotify id, then latest followers).
+
+    Superseded by :func:`artist_desktop.store.library.library_artists`; kept while the window still reads it."""
     artists = await session.execute(
         select(
             Artist.id,
@@ -252,7 +272,7 @@ async def library_rows(session: AsyncSession) -> list[LibraryRow]:
             func.row_number()
             .over(
                 partition_by=(ArtistMetric.artist_id, ArtistMetric.platform),
-                order_by=ArtistMetric.date.desc(),
+                order_by=ArtistMetric.day.desc(),
             )
             .label("recency"),
         )
@@ -269,6 +289,59 @@ async def library_rows(session: AsyncSession) -> list[LibraryRow]:
         LibraryRow(artist_id, name, country, image_url, spotify_id, followers.get(artist_id, {}), updated_at)
         for artist_id, name, country, image_url, spotify_id, updated_at in artists
     ]
+
+
+async def artist_names(session: AsyncSession, artist_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these artists (unknown ids are left out)."""
+    wanted = list(dict.fromkeys(artist_ids))
+    names: dict[int, str] = {}
+    for chunk in chunks(wanted):
+        names.update((await session.execute(select(Artist.id, Artist.name).where(Artist.id.in_(chunk)))).tuples())
+    return names
+
+
+async def platform_ids_of(session: AsyncSession, artist_ids: Iterable[int], platform: str) -> dict[int, str]:
+    """artist id -> its id on ``platform``, for those of ``artist_ids`` that have one."""
+    wanted = list(dict.fromkeys(artist_ids))
+    found: dict[int, str] = {}
+    for chunk in chunks(wanted):
+        found.update(
+            (
+                await session.execute(
+                    select(ArtistPlatformId.artist_id, ArtistPlatformId.platform_id).where(
+                        ArtistPlatformId.platform == platform, ArtistPlatformId.artist_id.in_(chunk)
+                    )
+                )
+            ).tuples()
+        )
+    return found
+
+
+async def remove_artists(session: AsyncSession, artist_ids: Iterable[int]) -> tuple[int, list[str]]:
+    """Delete these artists with their figures, platform ids, top-track links, the tracks no other artist lists
+    and their media rows. Import jobs stay in the ledger (their artist link is cleared); refresh results keep
+    their own copy of the name.
+
+    Returns how many artists were deleted and the cached file paths no remaining media row names (the caller
+    deletes the files after committing: the cache is content-addressed, so a file two artists share stays).
+    """
+    wanted = list(dict.fromkeys(artist_ids))
+    removed = 0
+    paths: set[str] = set()
+    track_ids: set[int] = set()
+    for chunk in chunks(wanted):
+        paths.update(await session.scalars(select(MediaAsset.path).where(MediaAsset.artist_id.in_(chunk))))
+        track_ids.update(await session.scalars(select(ArtistTrack.track_id).where(ArtistTrack.artist_id.in_(chunk))))
+        for model in (ArtistMetric, ArtistPlatformId, ArtistTrack, MediaAsset):
+            await session.execute(delete(model).where(model.artist_id.in_(chunk)))
+        removed += rowcount(await session.execute(delete(Artist).where(Artist.id.in_(chunk))))
+    for chunk in chunks(sorted(track_ids)):
+        still_listed = select(ArtistTrack.track_id).where(ArtistTrack.track_id == Track.id).exists()
+        await session.execute(delete(Track).where(Track.id.in_(chunk), ~still_listed))
+    still_cached: set[str] = set()
+    for some_paths in chunks(sorted(paths)):
+        still_cached.update(await session.scalars(select(MediaAsset.path).where(MediaAsset.path.in_(some_paths))))
+    return removed, sorted(paths - still_cached)
 
 
 async def spotify_ids_in_library(session: AsyncSession, spotify_ids: Iterable[str]) -> set[str]:

@@ -58,9 +58,9 @@ async def seed(add_artist: Any, count: int) -> list[int]:
 async def metric_rows(database: Database) -> list[tuple[int, float, datetime]]:
     async with database.session() as session:
         rows = await session.execute(
-            select(ArtistMetric.artist_id, ArtistMetric.value, ArtistMetric.date)
+            select(ArtistMetric.artist_id, ArtistMetric.value, ArtistMetric.observed_at)
             .where(ArtistMetric.platform == "deezer", ArtistMetric.metric_type == "followers")
-            .order_by(ArtistMetric.artist_id, ArtistMetric.date)
+            .order_by(ArtistMetric.artist_id, ArtistMetric.day)
         )
         return [(artist_id, value, date) for artist_id, value, date in rows]
 

@@ -97,7 +97,7 @@ def test_sigkill_mid_batch_then_rerun_completes_everything_once(isolated_user_en
     assert _query(db, "select count(*) from artists")[0][0] == 30
     for table, key in (
         ("artist_platform_ids", "platform, platform_id"),
-        ("artist_metrics", "artist_id, platform, metric_type, date"),
+        ("artist_metrics", "artist_id, platform, metric_type, day"),
         ("tracks", "spotify_id, deezer_id"),
         ("artist_tracks", "artist_id, track_id"),
     ):

@@ -136,11 +136,18 @@ async def test_importing_twice_gives_the_same_rows(
     outcomes = await services.runner.outcomes()
     assert {o.status for o in outcomes} == {JobStatus.COMPLETE}
 
-    # A changed figure is a new dated point in the artist's history; the old point stays.
+    # One figure per metric per UTC day: a changed figure re-imported the same day replaces that day's.
     assert artists[0].deezer is not None
     api_double.override_deezer_artist(artists[0].deezer["id"], nb_fan=123)
     await _import(services, artists[:1])
-    assert (await _counts(services))["artist_metrics"] == first["artist_metrics"] + 1
+    assert await _counts(services) == first
+    async with services.database.session() as session:
+        fans = await session.scalars(
+            select(models.ArtistMetric.value).where(
+                models.ArtistMetric.platform == "deezer", models.ArtistMetric.metric_type == "followers"
+            )
+        )
+        assert sorted(fans).count(123) == 1
 
 
 async def test_cancel_all_leaves_nothing_half_written_and_retry_completes(

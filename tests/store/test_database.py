@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from artist_desktop.store import Base, Database, alembic_config, jobs, normalise_url, open_database, repository
+from artist_desktop.domain import DailyFigure
+from artist_desktop.store import Base, Database, alembic_config, jobs, library, normalise_url, open_database, repository
 
 EXPECTED_TABLES = {
     "artists",
@@ -44,7 +45,7 @@ async def test_migration_creates_every_table_and_matches_the_models(database: Da
     assert tables >= EXPECTED_TABLES
     assert {table.name for table in Base.metadata.sorted_tables} == EXPECTED_TABLES
     assert differences == []
-    assert revision == "0003"
+    assert revision == "0004"
 
 
 async def test_migrating_again_keeps_the_data(database: Database) -> None:
@@ -217,7 +218,7 @@ async def test_upgrading_drops_the_empty_bio_column_and_keeps_every_referencing_
         async with database.engine.begin() as connection:
             assert await _counts(connection) == before
             assert "bio" not in await connection.run_sync(_artist_columns)
-            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
             if database.dialect == "sqlite":  # the pooled connection has its foreign keys back
                 assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
         async with database.engine.begin() as connection:
@@ -241,5 +242,66 @@ async def test_a_failed_migration_gives_sqlite_its_foreign_keys_back(tmp_path: P
         async with database.engine.connect() as connection:
             assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
             assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+    finally:
+        await database.dispose()
+
+
+#: At 0003: several figures of one metric on one UTC day, out of order, then one a second after midnight UTC.
+_SAME_DAY_ROWS = [
+    "INSERT INTO artists (id, name, slug, genres, is_complete, created_at, updated_at) "
+    "VALUES (7, 'Adele', 'adele-4dp', '[]', TRUE, '2026-11-01 10:00:00', '2026-11-01 10:00:00')",
+    *(
+        "INSERT INTO artist_metrics (id, artist_id, platform, metric_type, value, date) "
+        f"VALUES ({row_id}, 7, '{platform}', '{metric}', {value}, '{stamp}')"
+        for row_id, platform, metric, value, stamp in [
+            (1, "deezer", "followers", 100, "2026-11-01 08:00:00"),
+            (2, "deezer", "followers", 130, "2026-11-01 21:30:00"),
+            (3, "deezer", "followers", 140, "2026-11-01 23:59:59"),  # the day's latest
+            (4, "deezer", "followers", 120, "2026-11-01 12:00:00"),
+            (5, "deezer", "followers", 150, "2026-11-02 00:00:01"),
+            (6, "spotify", "followers", 910, "2026-11-01 09:00:00"),
+            (7, "spotify", "followers", 900, "2026-11-01 08:59:59"),
+            (8, "deezer", "albums", 21, "2026-11-01 10:00:00"),
+        ]
+    ),
+]
+
+
+async def test_upgrading_keeps_the_latest_figure_of_each_day_and_downgrading_keeps_every_row(
+    database_url: str,
+) -> None:
+    database = Database.from_url(database_url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, "0003")
+            if database.dialect == "postgresql":  # the timestamps above are UTC
+                await connection.execute(text("SET TIME ZONE 'UTC'"))
+            for statement in _SAME_DAY_ROWS:
+                await connection.execute(text(statement))
+        await database.migrate()
+        async with database.session() as session:
+            kept = (await session.execute(text("SELECT id FROM artist_metrics ORDER BY id"))).scalars().all()
+            followers = await library.metric_series(session, [7], "deezer", "followers")
+            spotify = await library.metric_series(session, [7], "spotify", "followers")
+            # The day's figure is the one the unique key holds: writing that day again replaces it.
+            await repository.upsert_metric(
+                session, 7, "deezer", "followers", 135, datetime(2026, 11, 1, 23, tzinfo=UTC)
+            )
+            await session.commit()
+            again = await library.metric_series(session, [7], "deezer", "followers")
+        day1, day2 = date(2026, 11, 1), date(2026, 11, 2)
+        assert kept == [3, 5, 6, 8]
+        assert followers == {7: [DailyFigure(day1, 140), DailyFigure(day2, 150)]}
+        assert spotify == {7: [DailyFigure(day1, 910)]}
+        assert again == {7: [DailyFigure(day1, 135), DailyFigure(day2, 150)]}
+
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_downgrade, "0003")
+            columns = await connection.run_sync(
+                lambda sync: {column["name"] for column in inspect(sync).get_columns("artist_metrics")}
+            )
+            count = await connection.scalar(text("SELECT count(*) FROM artist_metrics"))
+        assert {"date", "value"} <= columns and not {"day", "observed_at"} & columns
+        assert count == 4
     finally:
         await database.dispose()

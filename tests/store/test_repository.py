@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import StatementError
 
 from artist_desktop.domain import ArtistRecord, MetricType, Platform
 from artist_desktop.store import (
@@ -130,7 +129,7 @@ async def test_same_metric_twice_leaves_one_row_with_the_newer_value(database: D
 async def test_naive_dates_are_refused(database: Database) -> None:
     async with database.session() as session:
         artist = await repository.upsert_artist(session, _record("Adele", "adele"))
-        with pytest.raises(StatementError, match="naive datetime"):
+        with pytest.raises(ValueError, match="naive datetime"):
             await repository.upsert_metric(session, artist, "deezer", "followers", 1, datetime(2024, 1, 1))
 
 
