@@ -91,7 +91,12 @@ class Settings(BaseSettings):
     sse_port: int = 8765
     sse_token: SecretStr = SecretStr("")
     sse_cors_origins: list[str] = Field(default_factory=list)
-    concurrency: int = 4
+    concurrency: int = Field(
+        4,
+        description="Requests to one service host at once, per process. The imports in flight are many more (up "
+        "to 100, a full MusicBrainz batch: they wait on the hosts' quotas and share lookups); in team mode "
+        "(PostgreSQL) a worker takes this many artists at a time, so that the team's workers share the queue",
+    )
     job_timeout: float = Field(
         60.0, description="Seconds without a heartbeat after which another worker takes over a running import"
     )

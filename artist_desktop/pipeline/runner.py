@@ -1,9 +1,15 @@
-"""The batch runner: imports queued artists with a concurrency limit, through the durable job ledger.
+"""The batch runner: imports queued artists, many at once, through the durable job ledger.
 
 Every artist is an `import_jobs` row: queued -> running -> complete | error | cancelled. The runner claims
 queued jobs in selection order, runs the stages, and records the end; cancel and retry act on the ledger
 and on the running tasks. Jobs a crashed process left running go back to the queue on start-up.
 One artist's failure never stops the others.
+
+Artists in flight are cheap coroutines: they wait on the services' gates and on coalesced lookups (a whole
+batch shares one MusicBrainz request), so a runner keeps up to :data:`IN_FLIGHT` of them going. The requests
+they send are bounded by the gates: each host's quota, and ``CONCURRENCY`` requests to one host at once. In
+team mode (a PostgreSQL ledger) a worker takes only ``CONCURRENCY`` artists at a time, so that the team's
+workers, each on its own machine and quotas, share the queue.
 
 Service pauses: when Spotify's daily quota is used up (or the app owner lacks Premium) the artist that hit
 it goes back to the queue, the pause is recorded in the database (shared by every process) and on the bus,
@@ -59,6 +65,8 @@ log = logging.getLogger(__name__)
 PAUSE_POLL = 5.0
 #: How often a batch looks at its jobs that another worker runs (seconds).
 ELSEWHERE_POLL = 0.5
+#: Artists one runner imports at once outside team mode: a full MusicBrainz batch.
+IN_FLIGHT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +108,11 @@ def invalid_spotify_ids(ids: Iterable[str]) -> list[str]:
 
 
 class BatchRunner:
-    """Runs import jobs from the ledger, at most `concurrency` at once."""
+    """Runs import jobs from the ledger, at most `in_flight` at once.
+
+    ``concurrency`` is the ``CONCURRENCY`` setting, requests to one host at once (the gates hold it); it is
+    also ``in_flight``'s default in team mode, where :data:`IN_FLIGHT` would leave the other workers idle.
+    """
 
     def __init__(
         self,
@@ -111,6 +123,7 @@ class BatchRunner:
         media: MediaCache,
         *,
         concurrency: int = 4,
+        in_flight: int | None = None,
         worker: str | None = None,
         job_timeout: float = 60.0,
         registry: WorkerRegistry | None = None,
@@ -119,6 +132,8 @@ class BatchRunner:
         self.bus = bus
         self.deps = StageDeps(clients=clients, images=images, media=media, database=database, bus=bus)
         self.concurrency = concurrency
+        team = database.dialect == "postgresql"
+        self.in_flight = in_flight if in_flight is not None else concurrency if team else max(concurrency, IN_FLIGHT)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._running: dict[str, asyncio.Task[None]] = {}
         self._started: set[str] = set()  # imports whose task has begun (and so records its own end)
@@ -394,7 +409,7 @@ class BatchRunner:
         return pause
 
     async def _fill_slots(self) -> int:
-        free = self.concurrency - len(self._running)
+        free = self.in_flight - len(self._running)
         started = 0
         while free > 0:
             async with self.database.session() as session, session.begin():
