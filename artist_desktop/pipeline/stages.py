@@ -9,6 +9,11 @@ A required source that is out of quota (Spotify's daily quota, or an app owner w
 Spotify is used frugally (a Development Mode app has a small daily quota, ``../shared/api-facts.md``):
 an artist picked from search results carries Spotify's artist object, so METADATA sends no request;
 top tracks come from Deezer's keyless ``/artist/{id}/top`` unless the app has Extended Quota.
+
+MusicBrainz is asked for the whole batch at once (:mod:`~artist_desktop.pipeline.coalesce`): the artists of a
+batch wait together ("Waiting for MusicBrainz (batch of 37)") and share one URL lookup, then one ``arid:``
+search for the gender and life-span a URL's relation does not give; 100 artists cost two requests. Deezer
+costs one search per artist (its match carries ``nb_fan`` and ``nb_album``) plus the top-tracks request.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from artist_desktop.domain import (
     slugify,
     utcnow,
 )
+from artist_desktop.pipeline.coalesce import MusicBrainzLookups, waiting_message
 from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
 from artist_desktop.services import ServiceClients, ServiceError
 from artist_desktop.services.deezer import DeezerArtist, DeezerTrack
@@ -83,6 +89,11 @@ class StageDeps:
     database: Database
     bus: ProgressBus
     market: str = "US"
+    #: MusicBrainz lookups batched across the artists in flight (built from ``clients.musicbrainz``).
+    musicbrainz: MusicBrainzLookups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.musicbrainz = MusicBrainzLookups(self.clients.musicbrainz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +242,27 @@ async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter)
     job.spotify = await _spotify_artist(job, deps)
     job.name = job.spotify.name
     await reporter.report(Stage.METADATA, 1 / 3, f"Looking up {job.name} on MusicBrainz")
-    job.musicbrainz = await _optional(
-        job, "MusicBrainz", deps.clients.musicbrainz.artist_for_spotify_url(job.spotify.url)
-    )
+    job.musicbrainz = await _musicbrainz(job, job.spotify.url, deps, reporter)
     await reporter.report(Stage.METADATA, 2 / 3, f"Finding {job.name} on Deezer")
+    # The match from search carries nb_fan and nb_album: one Deezer request, no /artist/{id} after it.
     job.deezer = await _optional(job, "Deezer", find_deezer_id(deps.clients.deezer, job.name))
     await reporter.report(Stage.METADATA, 1.0, "Metadata collected")
+
+
+async def _musicbrainz(job: ArtistImport, url: str, deps: StageDeps, reporter: Reporter) -> MusicBrainzArtist | None:
+    """The artist behind the Spotify URL with its country, gender and life-span, looked up together with the
+    other artists in flight: the URL lookup, then the details its relation does not give. A failed details
+    lookup keeps what the URL lookup gave (a warning says so)."""
+    lookups = deps.musicbrainz
+
+    async def waiting(size: int) -> None:
+        await reporter.report(Stage.METADATA, 1 / 3, waiting_message(lookups.service, size))
+
+    found: MusicBrainzArtist | None = await _optional(job, "MusicBrainz", lookups.by_url.get(url, waiting))
+    if found is None or not found.partial:
+        return found
+    details: MusicBrainzArtist | None = await _optional(job, "MusicBrainz", lookups.by_mbid.get(found.mbid, waiting))
+    return details if details is not None else found
 
 
 async def stage_analytics(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
@@ -245,11 +271,7 @@ async def stage_analytics(job: ArtistImport, deps: StageDeps, reporter: Reporter
         await reporter.report(Stage.ANALYTICS, 0.0, "Collecting Spotify followers and popularity")
     else:  # not a warning: a Development Mode app never receives them (api-facts.md)
         await reporter.report(Stage.ANALYTICS, 0.0, "Spotify followers and popularity: not available for this app")
-    if job.deezer is not None and job.deezer.nb_fan is None:  # a match from search already carries nb_fan
-        await reporter.report(Stage.ANALYTICS, 1 / 3, "Fetching Deezer fans and albums")
-        fresh = await _optional(job, "Deezer", deps.clients.deezer.get_artist(str(job.deezer.id)))
-        if fresh is not None:
-            job.deezer = fresh
+    # Deezer fans and albums came with the search match (METADATA): the artist's /artist/{id} is not asked.
     await reporter.report(Stage.ANALYTICS, 2 / 3, "Fetching top tracks")
     job.tracks = await _top_tracks(job, deps)
     await reporter.report(Stage.ANALYTICS, 1.0, f"{len(job.tracks)} top tracks")
