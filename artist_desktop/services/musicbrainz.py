@@ -27,9 +27,8 @@ from artist_desktop.services.http import (
     parse_retry_after,
     shared_gate,
 )
+from artist_desktop.services.quotas import MUSICBRAINZ_QUOTA  # 1 request/s per IP (quotas.py has them all)
 
-#: MusicBrainz asks for at most one request per second per client.
-MUSICBRAINZ_QUOTA = (1, 1.0)
 #: The most ``resource`` parameters one URL lookup reads, and the largest search page: 100 artists a request.
 MAX_BATCH = 100
 
