@@ -8,22 +8,30 @@ opens its own short database session; none blocks (all are coroutines) and none 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from artist_desktop.config import Settings
 from artist_desktop.domain import (
+    DailyFigure,
     ImportRequest,
     JobStatus,
+    LibraryArtist,
     Platform,
     ProgressUpdate,
     ServicePause,
     parse_artist_lines,
     spotify_id_from_text,
+    utcnow,
 )
+from artist_desktop.export import metrics_of, series_rows, table_rows
 from artist_desktop.metrics import (
     RefreshResult,
     RefreshStatus,
@@ -34,7 +42,7 @@ from artist_desktop.services import ServiceError
 from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_ids, undo_match
 from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
 from artist_desktop.services.spotify_links import resolve_short_link
-from artist_desktop.store import LibraryRow, jobs, repository
+from artist_desktop.store import LibraryRow, PlatformIdConflict, jobs, library, repository
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
@@ -55,8 +63,22 @@ __all__ = [
     "SearchOutcome",
 ]
 
+log = logging.getLogger(__name__)
+
 #: How many past refresh runs the history lists.
 HISTORY_LIMIT = 200
+#: The platforms whose artist id a person may set by hand (Spotify's is the artist's identity).
+SETTABLE_PLATFORMS = (Platform.DEEZER.value, Platform.MUSICBRAINZ.value)
+#: A Deezer artist id, or the artist's deezer.com link (``https://www.deezer.com/fr/artist/27``).
+_DEEZER_ID = re.compile(
+    r"^(?:(?:https?://)?(?:www\.)?deezer\.com/(?:[a-z]{2}(?:-[a-z]{2})?/)?artist/)?(?P<id>[1-9][0-9]{0,11})/?$"
+)
+#: A MusicBrainz artist id (MBID), or the artist's musicbrainz.org link.
+_MBID = re.compile(
+    r"^(?:(?:https?://)?(?:beta\.)?musicbrainz\.org/artist/)?"
+    r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?#].*)?$",
+    re.IGNORECASE,
+)
 #: ``progress(done, total, artist_name)`` for the Deezer refresh and Find Deezer ids.
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -274,6 +296,107 @@ class Application:
         async with self._runtime.database.session() as session:
             return await repository.metric_history(session, artist_id)
 
+    async def library_artists(self, artist_ids: Sequence[int] | None = None) -> list[LibraryArtist]:
+        """Every artist of the library (or only these) by name: ids, cached picture and a trend per metric (latest
+        daily figure, 1/7/28-day change, the last 28 days for a sparkline); see `store.library.library_artists`."""
+        async with self._runtime.database.session() as session:
+            return await library.library_artists(session, artist_ids)
+
+    async def metric_series(
+        self, artist_ids: Sequence[int], platform: str, metric: str
+    ) -> dict[int, list[DailyFigure]]:
+        """Every daily figure of one metric for each artist, oldest first (an empty list when it has none)."""
+        async with self._runtime.database.session() as session:
+            return await library.metric_series(session, artist_ids, platform, metric)
+
+    async def reimport(self, artist_ids: Sequence[int]) -> list[str]:
+        """Queue these artists for import again through the job ledger (a new day's figures, fresh metadata);
+        artists without a Spotify id are skipped. Returns the Spotify ids queued."""
+        async with self._runtime.database.session() as session:
+            spotify_ids = await repository.platform_ids_of(session, artist_ids, Platform.SPOTIFY.value)
+            names = await repository.artist_names(session, spotify_ids)
+        requests = [
+            ImportRequest(spotify_ids[artist_id], names.get(artist_id, ""))
+            for artist_id in dict.fromkeys(artist_ids)
+            if artist_id in spotify_ids
+        ]
+        return await self.enqueue(requests) if requests else []
+
+    async def set_platform_id(self, artist_id: int, platform: str, platform_id: str | None) -> None:
+        """Set the artist's Deezer or MusicBrainz id by hand (an id or the artist's link), or clear it (None or
+        blank). A new id is checked with the service first.
+
+        Raises ValueError with a sentence for a person (not an id of that platform, or another artist of the
+        library has it), the service's `NotFoundError` when it has no such artist, other `ServiceError`s when
+        it cannot be asked."""
+        if platform not in SETTABLE_PLATFORMS:
+            raise ValueError(f"Only the Deezer and MusicBrainz ids can be set by hand, not the {platform} id.")
+        database = self._runtime.database
+        if platform_id is None or not platform_id.strip():
+            async with database.session() as session, session.begin():
+                await repository.delete_platform_id(session, artist_id, platform)
+            return
+        checked = await self._checked_platform_id(platform, platform_id.strip())
+        try:
+            async with database.session() as session, session.begin():
+                await repository.upsert_platform_id(session, artist_id, platform, checked)
+        except PlatformIdConflict as conflict:
+            async with database.session() as session:
+                owner = (await repository.artist_names(session, [conflict.owner_id])).get(conflict.owner_id)
+            name = "Deezer" if platform == Platform.DEEZER.value else "MusicBrainz"
+            raise ValueError(
+                f"{name} id {checked} already belongs to {owner or 'another artist'} in the library."
+            ) from None
+
+    async def _checked_platform_id(self, platform: str, text: str) -> str:
+        """The id in ``text`` once the service confirmed it names an artist (see `set_platform_id`)."""
+        clients = self._runtime.clients
+        if platform == Platform.DEEZER.value:
+            match = _DEEZER_ID.fullmatch(text)
+            if match is None:
+                raise ValueError(
+                    f"“{text}” is not a Deezer artist id: it is a number, like 27 in deezer.com/artist/27."
+                )
+            await clients.deezer.get_artist(match["id"])
+            return match["id"]
+        match = _MBID.fullmatch(text)
+        if match is None:
+            raise ValueError(
+                f"“{text}” is not a MusicBrainz artist id: it looks like 056e4f3e-d505-4dad-8ec1-d04f521cbb56, "
+                "as in musicbrainz.org/artist/056e4f3e-d505-4dad-8ec1-d04f521cbb56."
+            )
+        mbid = match["id"].lower()
+        await clients.musicbrainz.get_artist(mbid)
+        return mbid
+
+    async def remove_artists(self, artist_ids: Sequence[int]) -> int:
+        """Remove these artists with their daily figures, platform ids, top-track links and cached pictures (the
+        files too, unless another artist still uses them). Their import jobs stay in the ledger. Returns how
+        many artists were removed."""
+        async with self._runtime.database.session() as session, session.begin():
+            removed, paths = await repository.remove_artists(session, artist_ids)
+        await asyncio.to_thread(_delete_cached_files, self.settings.media_dir, paths)
+        return removed
+
+    async def export_library(
+        self, *, metrics: Sequence[tuple[str, str]] | None = None, days: int | None = None
+    ) -> list[dict[str, object]]:
+        """The library as export rows (`artist_desktop.export` describes both shapes and writes them).
+
+        Without ``days``: the table, one row per artist with ids and, per metric (default: every metric any
+        artist has), the latest figure, its day and the 1/7/28-day changes. With ``days``: the series, one row
+        per day, artist and metric for the last ``days`` UTC days (today included). ValueError for ``days``
+        below 1."""
+        if days is not None and days < 1:
+            raise ValueError(f"days must be 1 or more (got {days})")
+        artists = await self.library_artists()
+        if days is None:
+            return table_rows(artists, metrics)
+        chosen = list(metrics) if metrics is not None else metrics_of(artists)
+        ids = [artist.artist_id for artist in artists]
+        series = {metric: await self.metric_series(ids, *metric) for metric in chosen}
+        return series_rows(artists, series, since=utcnow().date() - timedelta(days=days - 1))
+
     # -- Deezer refresh -------------------------------------------------------------------------------
     async def refresh_deezer_fans(
         self,
@@ -339,3 +462,17 @@ class Application:
         if sse is None or not sse.port_was_taken:
             return None
         return self.settings.sse_port, sse.url
+
+
+def _delete_cached_files(media_dir: Path, paths: Iterable[str]) -> None:
+    """Delete cached files no artist uses any more; only inside the media cache (a path elsewhere is left)."""
+    root = media_dir.resolve()
+    for text in paths:
+        path = Path(text).resolve()
+        if not path.is_relative_to(root):
+            log.warning("not deleting %s: it is outside the media cache %s", path, root)
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not delete the cached file %s: %s", path, exc)

@@ -296,7 +296,8 @@ async def artist_names(session: AsyncSession, artist_ids: Iterable[int]) -> dict
     wanted = list(dict.fromkeys(artist_ids))
     names: dict[int, str] = {}
     for chunk in chunks(wanted):
-        names.update((await session.execute(select(Artist.id, Artist.name).where(Artist.id.in_(chunk)))).tuples())
+        rows = await session.execute(select(Artist.id, Artist.name).where(Artist.id.in_(chunk)))
+        names.update(rows.tuples().all())
     return names
 
 
@@ -305,15 +306,12 @@ async def platform_ids_of(session: AsyncSession, artist_ids: Iterable[int], plat
     wanted = list(dict.fromkeys(artist_ids))
     found: dict[int, str] = {}
     for chunk in chunks(wanted):
-        found.update(
-            (
-                await session.execute(
-                    select(ArtistPlatformId.artist_id, ArtistPlatformId.platform_id).where(
-                        ArtistPlatformId.platform == platform, ArtistPlatformId.artist_id.in_(chunk)
-                    )
-                )
-            ).tuples()
+        rows = await session.execute(
+            select(ArtistPlatformId.artist_id, ArtistPlatformId.platform_id).where(
+                ArtistPlatformId.platform == platform, ArtistPlatformId.artist_id.in_(chunk)
+            )
         )
+        found.update(rows.tuples().all())
     return found
 
 
