@@ -328,6 +328,46 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{summary.updated} of {summary.total} updated, {summary.failed} failed.")
 
 
+@main.command("export")
+@click.option(
+    "--metrics",
+    "metrics_text",
+    metavar="PLATFORM:METRIC,...",
+    help="The metrics to export, e.g. deezer:followers,spotify:popularity (default: every metric an artist has).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Export the daily figures of the last N days, one row per day, artist and metric, instead of the table.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True, help="Output format."
+)
+@click.pass_context
+def export_library(ctx: click.Context, metrics_text: str | None, days: int | None, fmt: str) -> None:
+    """Print the library to stdout: one row per artist with its Spotify, Deezer and MusicBrainz ids and, for
+    each metric, the latest daily figure, its day and its change over 1, 7 and 28 days (absolute and %).
+
+    With --days N, the chart data instead: one row per day, artist and metric for the last N days.
+    """
+    from artist_desktop.export import SERIES_COLUMNS, parse_metrics, table_columns, write_rows
+    from artist_desktop.runtime import Runtime
+
+    try:
+        metrics = parse_metrics(metrics_text) if metrics_text is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--metrics") from None
+
+    async def go() -> list[dict[str, object]]:
+        async with Runtime(_settings(ctx)) as runtime:
+            return await runtime.application.export_library(metrics=metrics, days=days)
+
+    rows = _run(go())
+    empty_columns = table_columns(metrics or []) if days is None else list(SERIES_COLUMNS)
+    write_rows(rows, sys.stdout, fmt, list(rows[0]) if rows else empty_columns)
+
+
 @main.command()
 @click.option(
     "--workers",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -112,3 +116,104 @@ def test_demo_search_json(isolated_user_env: object) -> None:
     page = json.loads(result.stdout)
     assert page["total"] >= 2
     assert {"spotify_id", "name", "followers", "popularity", "genres", "url"} <= set(page["items"][0])
+
+
+async def _seed_library(data_dir: Path) -> None:
+    """Two artists with daily figures in the SQLite database the command will read (its settings' default)."""
+    from artist_desktop.domain import ArtistRecord
+    from artist_desktop.store import open_database, repository
+
+    database = await open_database(f"sqlite:///{data_dir / 'artist-desktop.sqlite3'}")
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    try:
+        async with database.session() as session, session.begin():
+            for n, name in enumerate(["Daft Punk", 'Björk, "Homogenic" era']):
+                artist = await repository.upsert_artist(session, ArtistRecord(name=name, slug=f"artist-{n}"))
+                await repository.upsert_platform_id(session, artist, "spotify", f"{n:022d}")
+                if n == 0:
+                    await repository.upsert_platform_id(session, artist, "deezer", "27")
+                for days_ago in range(30):
+                    at = today - timedelta(days=days_ago)
+                    await repository.upsert_metric(
+                        session, artist, "deezer", "followers", 1000 * (n + 1) - days_ago, at
+                    )
+                await repository.upsert_metric(session, artist, "spotify", "popularity", 70 + n, today)
+    finally:
+        await database.dispose()
+
+
+def _library_rows(data_dir: Path) -> list[dict[str, object]]:
+    """The table rows straight from the store, to compare with what the command printed."""
+    import asyncio
+
+    from artist_desktop.export import table_rows
+    from artist_desktop.store import library, open_database
+
+    async def read() -> list[dict[str, object]]:
+        database = await open_database(f"sqlite:///{data_dir / 'artist-desktop.sqlite3'}")
+        try:
+            async with database.session() as session:
+                return table_rows(await library.library_artists(session))
+        finally:
+            await database.dispose()
+
+    return asyncio.run(read())
+
+
+def _export(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "artist_desktop", "export", *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def test_export_csv_parses_and_matches_the_library(isolated_user_env: Path) -> None:
+    import asyncio
+
+    asyncio.run(_seed_library(isolated_user_env))
+    result = _export("--format", "csv")
+    assert result.returncode == 0, result.stderr
+    parsed = list(csv.DictReader(io.StringIO(result.stdout)))
+    expected = _library_rows(isolated_user_env)
+    assert [row["name"] for row in parsed] == ['Björk, "Homogenic" era', "Daft Punk"]
+    assert parsed == [{key: "" if value is None else str(value) for key, value in row.items()} for row in expected]
+    daft = parsed[1]
+    assert (daft["deezer_id"], daft["deezer_followers"], daft["deezer_followers_change_7d"]) == ("27", "1000", "7")
+    assert daft["deezer_followers_day"] == datetime.now(UTC).date().isoformat()
+    assert daft["deezer_followers_change_28d_pct"] == str(round(28 / 972 * 100, 2))
+
+
+def test_export_json_of_chosen_metrics_and_the_daily_series(isolated_user_env: Path) -> None:
+    import asyncio
+
+    asyncio.run(_seed_library(isolated_user_env))
+    table = _export("--format", "json", "--metrics", "spotify:popularity")
+    assert table.returncode == 0, table.stderr
+    rows = json.loads(table.stdout)
+    assert [(row["name"], row["spotify_popularity"]) for row in rows] == [
+        ('Björk, "Homogenic" era', 71),
+        ("Daft Punk", 70),
+    ]
+    assert "deezer_followers" not in rows[0]
+
+    series = _export("--days", "3", "--metrics", "deezer:followers", "--format", "json")
+    assert series.returncode == 0, series.stderr
+    points = json.loads(series.stdout)
+    assert [list(point) for point in points[:1]] == [["name", "spotify_id", "platform", "metric", "day", "value"]]
+    assert [(p["name"], p["value"]) for p in points] == [
+        ('Björk, "Homogenic" era', value) for value in (1998, 1999, 2000)
+    ] + [("Daft Punk", value) for value in (998, 999, 1000)]
+
+
+def test_export_refuses_an_unknown_metric_and_prints_only_a_header_for_an_empty_library(
+    isolated_user_env: Path,
+) -> None:
+    bad = _export("--metrics", "deezer:fans")
+    assert bad.returncode == 2
+    assert "'deezer:fans' is not a metric" in bad.stderr and "Traceback" not in bad.stderr
+    empty = _export("--days", "7")
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout == "name,spotify_id,platform,metric,day,value\n"
