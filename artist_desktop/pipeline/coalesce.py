@@ -135,7 +135,7 @@ class Batcher(Generic[K, V]):
 
         ``on_wait(size)`` hears the batch's size when this key joins and, if it grew, when the batch goes
         out. The load's error (a :class:`~artist_desktop.services.ServiceError`) is raised to every key's
-        caller. Cancelling a caller takes its key out of a batch not yet sent.
+        caller. A caller cancelled (or whose ``on_wait`` raised) takes its key out of a batch not yet sent.
         """
         batch = self._open
         if batch is None:
@@ -158,7 +158,7 @@ class Batcher(Generic[K, V]):
                 if not future.done() and batch.sent_size not in (None, joined_size):
                     await on_wait(batch.sent_size)  # still waiting: the batch's final size
             return await future
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled, or on_wait failed: this caller no longer waits for its key
             self._leave(batch, key, future)
             raise
 

@@ -133,3 +133,15 @@ async def test_a_cancelled_caller_leaves_the_batch_and_a_batch_nobody_waits_for_
         await alone
     await asyncio.sleep(0.3)
     assert load.batches == [[4]]  # nobody was left to wait for 6
+
+
+async def test_a_caller_whose_progress_callback_fails_leaves_and_the_others_get_their_values() -> None:
+    load = Loader()
+    lookups = batcher(load)
+
+    async def broken(size: int) -> None:
+        raise RuntimeError("the progress bus is gone")
+
+    results = await asyncio.gather(lookups.get(2, broken), lookups.get(4), return_exceptions=True)
+    assert isinstance(results[0], RuntimeError) and results[1] == 40
+    assert load.batches == [[4]]
