@@ -47,7 +47,8 @@ async def demo_backend(settings: Settings) -> AsyncIterator[Settings]:
     from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 
     # Demo imports stay quick: the demo's MusicBrainz gate is looser than 1/s (services.DEMO_MUSICBRAINZ_QUOTA).
-    double = ApiDouble(DoubleConfig(musicbrainz_rate=None))
+    # Deezer's fan counts move day by day, so a refresh tomorrow shows a change.
+    double = ApiDouble(DoubleConfig(musicbrainz_rate=None, deezer_daily_fans=True))
     await asyncio.to_thread(double.start_in_thread)
     try:
         log.info("demo mode: API double at %s", double.urls.deezer_api_url)
@@ -63,12 +64,22 @@ class Runtime:
     parts (`bus`, `database`, `clients`, `runner`) are there for that surface and for tests.
     """
 
-    def __init__(self, settings: Settings, *, clients: ServiceClients | None = None, with_sse: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clients: ServiceClients | None = None,
+        with_sse: bool = False,
+        demo_history: bool = False,
+    ) -> None:
         """`clients` replaces the API clients the settings would build (tests and benchmarks tune them);
-        `with_sse` serves the progress stream (the window and `serve`; not one-shot commands)."""
+        `with_sse` serves the progress stream (the window and `serve`; not one-shot commands); `demo_history`
+        in demo mode loads the catalog's 90 days of figures on the first start (the window;
+        `artist_desktop.devtools.demo_history`)."""
         self.settings = settings
         self._given_clients = clients
         self._with_sse = with_sse
+        self._demo_history = demo_history
         self._sse: SseServer | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._embedded: EmbeddedRedis | None = None
@@ -136,6 +147,8 @@ class Runtime:
             except DatabaseOpenError as exc:
                 raise StartupError(str(exc)) from exc
             stack.push_async_callback(self._database.dispose)
+            if settings.demo and self._demo_history:
+                await self._load_demo_history(settings)
             self._clients = self._given_clients or await self._build_clients(settings)
             stack.push_async_callback(self._clients.aclose)
             await self._hold_back_paused_services(self._clients)
@@ -161,6 +174,16 @@ class Runtime:
                 await self._start_sse(stack)
             self._application = Application(self)
             self._stack = stack.pop_all()
+
+    async def _load_demo_history(self, settings: Settings) -> None:
+        """The demo catalog's daily figures, its artists and their pictures, once (see `seed_demo_history`)."""
+        from artist_desktop.devtools._catalog import load_catalog
+        from artist_desktop.devtools.demo_history import seed_demo_history
+        from artist_desktop.pipeline.media_cache import MediaCache
+
+        catalog = await asyncio.to_thread(load_catalog)
+        media = MediaCache(settings.media_dir)
+        await seed_demo_history(self.database, catalog, media, spotify_api_url=settings.spotify_api_url)
 
     async def _build_clients(self, settings: Settings) -> ServiceClients:
         """The API clients, with the disk cache and what earlier runs learnt about the Spotify app."""

@@ -1,9 +1,13 @@
-"""The sample catalog the API double serves (``resources/catalog.json``), loaded and indexed."""
+"""The sample catalog the API double serves (``resources/catalog.json``), loaded and indexed, and the demo's
+daily figures derived from it (:func:`daily_count`, :func:`daily_popularity`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +103,91 @@ def load_catalog(path: Path | None = None) -> Catalog:
         artists=[_artist(raw) for raw in data["artists"]],
         deezer_only=list(data.get("deezer_only", ())),
     )
+
+
+# -- the demo's daily figures ------------------------------------------------------------------------
+# A figure of the demo is a pure function of the seed, a key (whose figure: "<spotify id>", "dz<deezer id>"),
+# the catalog's figure and the day: the history the demo loads and the double's answers on any later day
+# agree, and every run on the same day sees the same numbers.
+
+#: Every demo figure derives from this seed.
+DEMO_SEED = "artist-desktop-demo"
+#: The day the catalog's figures describe: counts grow (or shrink) from there.
+DEMO_EPOCH = date(2026, 1, 1)
+#: At most one spike per block of this many days; about a third of the blocks have one.
+_SPIKE_BLOCK = 30
+_SPIKE_SHARE = 0.35
+#: Days a count's spike takes to land in full.
+_SPIKE_RAMP = 3
+
+
+def _unit(*parts: object) -> float:
+    """A number in [0, 1) fixed by the seed and ``parts``."""
+    digest = hashlib.sha256("\x1f".join(map(str, (DEMO_SEED, *parts))).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _spike(key: str, block: int) -> tuple[int, float] | None:
+    """The spike of ``block`` (its first day, counted from the epoch, and its strength in [0, 1)), or None."""
+    if _unit(key, "spike", block) >= _SPIKE_SHARE:
+        return None
+    start = block * _SPIKE_BLOCK + int(_unit(key, "spike-day", block) * (_SPIKE_BLOCK - _SPIKE_RAMP))
+    return start, _unit(key, "spike-size", block)
+
+
+def _blocks(first_day: int, last_day: int) -> range:
+    """The spike blocks whose spikes can touch the days ``first_day``..``last_day`` (from the epoch)."""
+    return range((first_day - _SPIKE_BLOCK) // _SPIKE_BLOCK, last_day // _SPIKE_BLOCK + 1)
+
+
+def _count_level(key: str, t: int) -> float:
+    """A count on day ``t`` (from the epoch) as a multiple of the epoch's, before rounding."""
+    growth = -0.0002 + 0.0017 * _unit(key, "growth")  # a share of the count per day: most grow, a few fade
+    spikes = 0.0
+    for block in _blocks(min(0, t), max(0, t)):
+        spike = _spike(key, block)
+        if spike is None:
+            continue
+        start, strength = spike
+
+        def landed(day: int, start: int = start) -> float:
+            return min(max((day - start + 1) / _SPIKE_RAMP, 0.0), 1.0)
+
+        spikes += (0.01 + 0.07 * strength) * (landed(t) - landed(0))
+    noise = 0.0004 * (2 * _unit(key, "noise", t) - 1)
+    return 1 + growth * t + spikes + noise
+
+
+def daily_count(base: int, key: str, day: date, anchor: date = DEMO_EPOCH) -> int:
+    """A follower or fan count on ``day`` that is ``base`` on ``anchor`` (default: the catalog's day).
+
+    Steady growth of up to 0.15 % of the count a day (a few artists slowly lose followers), a spike of 1-8 %
+    over three days in about one month out of three, and a little daily noise; never below 0.
+    """
+    t, t0 = (day - DEMO_EPOCH).days, (anchor - DEMO_EPOCH).days
+    level = _count_level(key, t) / _count_level(key, t0) if t != t0 else 1.0
+    return max(0, round(base * level))
+
+
+def _popularity_offset(key: str, t: int) -> float:
+    period = 40 + 40 * _unit(key, "wave-period")
+    wave = 2.0 * math.sin(2 * math.pi * (t / period + _unit(key, "wave-phase")))
+    bumps = 0.0
+    for block in _blocks(t - 3 * _SPIKE_BLOCK, t):
+        spike = _spike(key, block)
+        if spike is not None and spike[0] <= t:
+            bumps += (3 + 5 * spike[1]) * math.exp(-(t - spike[0]) / 4)
+    return wave + bumps
+
+
+def daily_popularity(base: int, key: str, day: date, anchor: date = DEMO_EPOCH) -> int:
+    """A 0-100 popularity on ``day`` that is ``base`` on ``anchor``: a slow wave of about two points, and a bump
+    of 3-8 points fading over a week at each of the artist's spikes (the ones :func:`daily_count` shows)."""
+    t, t0 = (day - DEMO_EPOCH).days, (anchor - DEMO_EPOCH).days
+    return max(0, min(100, round(base + _popularity_offset(key, t) - _popularity_offset(key, t0))))
+
+
+def daily_fans(base: int, deezer_id: int, day: date) -> int:
+    """A Deezer artist's ``nb_fan`` on ``day``, from the catalog's ``base``: what the demo's double answers
+    that day and what the demo's history holds for it (:func:`daily_count` keyed by the Deezer id)."""
+    return daily_count(base, f"dz{deezer_id}", day)

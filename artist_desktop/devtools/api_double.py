@@ -90,6 +90,8 @@ class DoubleConfig:
     spotify_quota: tuple[int, float] | None = None
     spotify_rate: tuple[int, float] | None = (1000, 30.0)
     deezer_quota: tuple[int, float] | None = (50, 5.0)
+    #: Deezer fan counts move day by day from the catalog's (the demo's double); off: the catalog's as they are.
+    deezer_daily_fans: bool = False
     #: MusicBrainz's real pace, 1 request/s (503 with Retry-After past it); None turns it off for tests and
     #: demos that need speed (they say so, as a test needing the 2024 Spotify API asks for "extended").
     musicbrainz_rate: tuple[int, float] | None = (1, 1.0)
@@ -142,7 +144,7 @@ class ApiDouble:
             profile=self.config.spotify_profile,
             quota=self.config.spotify_quota,
         )
-        self._deezer = DeezerDouble(self._core, self.catalog)
+        self._deezer = DeezerDouble(self._core, self.catalog, daily_fans=self.config.deezer_daily_fans)
         self._musicbrainz = MusicBrainzDouble(self._core, self.catalog)
         self._images = ImagesDouble(self._core)
         for service, rate in (

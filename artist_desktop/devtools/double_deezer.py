@@ -18,6 +18,10 @@ more popular), ``title_short`` the title without a trailing "(...)", covers 56/2
 double's ``/images/dzalbum<album id>-<size>.png``. :meth:`DeezerDouble.set_top_strings` makes one artist's
 ids and ranks JSON strings, as some real samples show.
 
+With ``daily_fans`` (the demo's double) ``nb_fan`` moves day by day: the catalog's count on
+:data:`~artist_desktop.devtools._catalog.DEMO_EPOCH`, then :func:`~artist_desktop.devtools._catalog.daily_fans` of
+the UTC day, so a refresh tomorrow shows a change; otherwise the catalog's count as it is.
+
 Errors are Deezer's HTTP-200 error objects: 800 "no data" for an unknown artist (and for an artist without
 top tracks), 501 for a search without ``q``, 4 "Quota limit exceeded" past the core's window (50 requests
 per 5 s by default, shared by all three routes).
@@ -27,7 +31,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -35,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from artist_desktop.devtools._catalog import Catalog, CatalogArtist, CatalogTrack
+from artist_desktop.devtools._catalog import Catalog, CatalogArtist, CatalogTrack, daily_fans
 from artist_desktop.devtools.double_core import (
     DEEZER,
     PREFIXES,
@@ -85,12 +90,22 @@ def _page(request: Request, path: str, items: Sequence[Any], index: int, limit: 
     return body
 
 
-class DeezerDouble:
-    """The Deezer routes over the sample catalog, with their run-time knobs (guarded by the core's lock)."""
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
 
-    def __init__(self, core: DoubleCore, catalog: Catalog) -> None:
+
+class DeezerDouble:
+    """The Deezer routes over the sample catalog, with their run-time knobs (guarded by the core's lock).
+
+    ``daily_fans``: fan counts move by the UTC day ``today()`` gives (see the module docstring)."""
+
+    def __init__(
+        self, core: DoubleCore, catalog: Catalog, *, daily_fans: bool = False, today: Callable[[], date] = _utc_today
+    ) -> None:
         self._core = core
         self._catalog = catalog
+        self._daily_fans = daily_fans
+        self._today = today
         self._overrides: dict[int, dict[str, Any]] = {}
         self._string_tops: set[int] = set()
 
@@ -120,6 +135,12 @@ class DeezerDouble:
 
     # -- answers ---------------------------------------------------------------------------------
 
+    def _fans(self, deezer_id: int, raw: dict[str, Any]) -> Any:
+        fans = raw.get("nb_fan", 0)
+        if self._daily_fans and isinstance(fans, int) and not isinstance(fans, bool):
+            return daily_fans(fans, deezer_id, self._today())
+        return fans
+
     def _artist_json(self, request: Request, raw: dict[str, Any]) -> dict[str, Any]:
         deezer_id = int(raw["id"])
         key = f"dz{deezer_id}"
@@ -134,7 +155,7 @@ class DeezerDouble:
             "picture_big": image_url(request, key, 500),
             "picture_xl": image_url(request, key, 1000),
             "nb_album": raw.get("nb_album", 0),
-            "nb_fan": raw.get("nb_fan", 0),
+            "nb_fan": self._fans(deezer_id, raw),
             "radio": True,
             "tracklist": self._top_url(request, deezer_id, 50),
             "type": "artist",
