@@ -24,6 +24,7 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -78,12 +79,14 @@ class Pace:
         return max(0.0, spacing, closed)
 
     def sent(self) -> None:
-        """A batch goes out now: the next one waits its turn."""
-        self._last_sent = time.monotonic()
+        """A batch goes out now; it takes the gate's next place (now, or its turn after the last one)."""
+        self._last_sent = max(time.monotonic(), self._last_sent + self.interval)
 
 
 @dataclass(eq=False)
 class _Batch(Generic[K, V]):
+    """The keys that will go out in one request, each with the futures of the callers waiting for it."""
+
     opened_at: float
     last_join: float
     waiters: dict[K, list[asyncio.Future[V | None]]] = field(default_factory=dict)
@@ -127,8 +130,8 @@ class Batcher(Generic[K, V]):
         self.max_window = max_window
         self._open: _Batch[K, V] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        #: Batches sent and the keys they held, oldest first (what the progress and the tests can check).
-        self.sent_sizes: list[int] = []
+        #: The sizes of the last 100 batches sent, oldest first (for logs and tests).
+        self.sent_sizes: deque[int] = deque(maxlen=100)
 
     async def get(self, key: K, on_wait: WaitCallback | None = None) -> V | None:
         """The value for ``key`` (None: the service has none), loaded with the other keys of its batch.
@@ -263,7 +266,7 @@ class MusicBrainzLookups:
 
     @property
     def sent_sizes(self) -> list[int]:
-        """The sizes of every batch sent so far, URL lookups then details."""
+        """The sizes of the batches sent lately, URL lookups then details."""
         return [*self.by_url.sent_sizes, *self.by_mbid.sent_sizes]
 
     async def aclose(self) -> None:

@@ -44,7 +44,7 @@ async def test_callers_that_arrive_together_share_one_load_and_each_gets_its_val
     results = await asyncio.gather(*(lookups.get(key) for key in (4, 1, 2, 4)))
     assert results == [40, None, 20, 40]
     assert load.batches == [[4, 1, 2]]  # each key once
-    assert lookups.sent_sizes == [3]
+    assert list(lookups.sent_sizes) == [3]
 
 
 async def test_a_full_batch_goes_at_once_and_the_next_key_opens_another() -> None:
