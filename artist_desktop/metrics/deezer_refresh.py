@@ -60,7 +60,8 @@ class DatabaseUnavailableError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
-    """One artist's outcome; ``previous_fans`` is the latest figure of a day before the run's day (for "change")."""
+    """One artist's outcome; ``previous_fans`` is the figure stored before this run wrote (an earlier run of the
+    same day included: that is the one this run replaces), for the dialog's "change"."""
 
     artist_id: int
     name: str
@@ -169,9 +170,7 @@ async def _store(
         try:
             async with database.session() as session:
                 previous = _as_int(
-                    await repository.latest_metric(
-                        session, artist.artist_id, Platform.DEEZER, MetricType.FOLLOWERS, before=run_date
-                    )
+                    await repository.latest_metric(session, artist.artist_id, Platform.DEEZER, MetricType.FOLLOWERS)
                 )
                 await repository.upsert_metric(
                     session, artist.artist_id, Platform.DEEZER, MetricType.FOLLOWERS, fans, run_date

@@ -209,22 +209,13 @@ async def artists_without_platform_id(session: AsyncSession, platform: str) -> l
     return [(artist_id, name) for artist_id, name in rows]
 
 
-async def latest_metric(
-    session: AsyncSession,
-    artist_id: int,
-    platform: str,
-    metric_type: str,
-    before: datetime | None = None,
-) -> float | None:
-    """The most recent figure, or the most recent of a day before ``before``'s UTC day (what a run on that day
-    compares with: the figure it replaces is not its own previous value)."""
+async def latest_metric(session: AsyncSession, artist_id: int, platform: str, metric_type: str) -> float | None:
+    """The most recent figure of one metric (the one a new figure of the same day replaces), or None."""
     stmt = select(ArtistMetric.value).where(
         ArtistMetric.artist_id == artist_id,
         ArtistMetric.platform == platform,
         ArtistMetric.metric_type == metric_type,
     )
-    if before is not None:
-        stmt = stmt.where(ArtistMetric.day < utc_day(before))
     value: float | None = await session.scalar(stmt.order_by(ArtistMetric.day.desc()).limit(1))
     return value
 

@@ -141,8 +141,6 @@ async def test_latest_metric_before_a_run_and_history_in_date_order(database: Da
         await repository.upsert_metric(session, artist, "spotify", "popularity", 88, DAY2)
         await session.commit()
         assert await repository.latest_metric(session, artist, "deezer", "followers") == 300
-        assert await repository.latest_metric(session, artist, "deezer", "followers", before=DAY3) == 200
-        assert await repository.latest_metric(session, artist, "deezer", "followers", before=DAY1) is None
         assert await repository.latest_metric(session, artist, "deezer", "albums") is None
         history = await repository.metric_history(session, artist)
     assert history == {
