@@ -42,7 +42,7 @@ from artist_desktop.services import ServiceError
 from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_ids, undo_match
 from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
 from artist_desktop.services.spotify_links import resolve_short_link
-from artist_desktop.store import LibraryRow, PlatformIdConflict, jobs, library, repository
+from artist_desktop.store import PlatformIdConflict, jobs, library, repository
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
@@ -55,7 +55,6 @@ __all__ = [
     "HISTORY_LIMIT",
     "Application",
     "Health",
-    "LibraryRow",
     "PastedLinkError",
     "ProgressCallback",
     "QueuedArtist",
@@ -286,16 +285,6 @@ class Application:
         return await self._runtime.runner.current_spotify_pause()
 
     # -- library --------------------------------------------------------------------------------
-    async def library_rows(self) -> list[LibraryRow]:
-        """Every imported artist with its latest followers per platform, by name."""
-        async with self._runtime.database.session() as session:
-            return await repository.library_rows(session)
-
-    async def metric_history(self, artist_id: int) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-        """One artist's metric series: (platform, metric) -> [(date, value)] oldest first."""
-        async with self._runtime.database.session() as session:
-            return await repository.metric_history(session, artist_id)
-
     async def library_artists(self, artist_ids: Sequence[int] | None = None) -> list[LibraryArtist]:
         """Every artist of the library (or only these) by name: ids, cached picture and a trend per metric (latest
         daily figure, 1/7/28-day change, the last 28 days for a sparkline); see `store.library.library_artists`."""

@@ -76,7 +76,7 @@ async def take(output: Path) -> None:
     from artist_desktop.ui.qt import QSettings, Qt, import_qtest
 
     settings = load_settings(demo=True, concurrency=3)
-    services = Runtime(settings)
+    services = Runtime(settings, demo_history=settings.demo)
     await services.start()
     state = QSettings(str(Path(os.environ["ARTIST_DESKTOP_DATA_DIR"]) / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(services.settings, state=state)
@@ -133,6 +133,7 @@ async def take_shots(folder: Path) -> None:
     await shot_search(folder / "search.png")
     await shot_import_ids(folder / "import-ids.png")
     await shot_paused_queue(folder / "paused-queue.png")
+    await shot_library(folder)
 
 
 @contextlib.asynccontextmanager
@@ -142,7 +143,7 @@ async def opened_window(settings: Any) -> AsyncIterator[Any]:
     from artist_desktop.ui.main_window import MainWindow
     from artist_desktop.ui.qt import QSettings
 
-    services = Runtime(settings)
+    services = Runtime(settings, demo_history=settings.demo)
     await services.start()
     state = QSettings(str(Path(os.environ["ARTIST_DESKTOP_DATA_DIR"]) / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(services.settings, state=state)
@@ -156,6 +157,38 @@ async def opened_window(settings: Any) -> AsyncIterator[Any]:
         await window.detach()
         await services.stop()
         window.close()
+
+
+async def shot_library(folder: Path) -> None:
+    """The Library with the demo's 90 days: the table with sparklines, two artists compared, the context menu."""
+    from artist_desktop.config import load_settings
+
+    # A data dir of its own: the earlier pictures imported artists from doubles whose fan counts do not move.
+    os.environ["ARTIST_DESKTOP_DATA_DIR"] = tempfile.mkdtemp(prefix="artist-desktop-library-")
+    async with opened_window(load_settings(demo=True, concurrency=3)) as window:
+        window.tabs.setCurrentIndex(1)
+        panel = window.library_panel
+        window.refresh_library()
+        await wait_for(lambda: panel.model.rowCount() >= 40, 15, "the library")
+        panel.splitter.setSizes([340, 360])
+        selection = panel.table.selectionModel()
+        for position in range(panel.proxy.rowCount()):
+            index = panel.proxy.index(position, 0)
+            if index.data() in ("Queen", "ABBA"):
+                selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        await wait_for(lambda: len(panel.chart.series.get("Deezer followers", {})) == 2, 10, "the compare chart")
+        await asyncio.sleep(0.5)
+        save(window, folder / "library-compare.png")
+        panel.indexed_box.setChecked(True)
+        await wait_for(lambda: "indexed" in panel.chart._plotted[0][0].titleLabel.text, 10, "the indexed chart")
+        await asyncio.sleep(0.3)
+        save(window, folder / "library-indexed.png")
+        menu = panel.context_menu()
+        rect = panel.table.visualRect(panel.proxy.index(2, 0))
+        menu.popup(panel.table.viewport().mapToGlobal(rect.center()))
+        await asyncio.sleep(0.5)
+        save_screen(folder / "library-menu.png")
+        menu.close()
 
 
 async def search_for(window: Any, query: str, rows: int) -> None:

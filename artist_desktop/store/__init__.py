@@ -20,7 +20,7 @@ from artist_desktop.store.models import (
     RefreshRunStatus,
     Track,
 )
-from artist_desktop.store.repository import LibraryRow, PlatformArtist, PlatformIdConflict
+from artist_desktop.store.repository import PlatformArtist, PlatformIdConflict
 
 __all__ = [
     "Artist",
@@ -31,7 +31,6 @@ __all__ = [
     "Database",
     "DatabaseOpenError",
     "ImportJob",
-    "LibraryRow",
     "MediaAsset",
     "MetricRefreshResult",
     "MetricRefreshRun",

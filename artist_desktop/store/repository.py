@@ -11,7 +11,6 @@ else is SQLAlchemy's own (``sqlalchemy.exc.SQLAlchemyError``), never retried her
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from artist_desktop.domain import ArtistRecord, MetricType, Platform, utcnow
+from artist_desktop.domain import ArtistRecord, Platform, utcnow
 from artist_desktop.store._sql import chunks, insert, rowcount
 from artist_desktop.store.models import (
     Artist,
@@ -53,22 +52,6 @@ class PlatformArtist:
     artist_id: int
     name: str
     platform_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class LibraryRow:
-    """One line of the library view.
-
-    ``followers`` maps a platform to its latest followers count (platforms without one are absent).
-    """
-
-    artist_id: int
-    name: str
-    country: str | None
-    image_url: str | None
-    spotify_id: str | None
-    followers: dict[str, int]
-    updated_at: datetime
 
 
 # --- artists, platform ids, metrics ---------------------------------------------------------------
@@ -218,68 +201,6 @@ async def latest_metric(session: AsyncSession, artist_id: int, platform: str, me
     )
     value: float | None = await session.scalar(stmt.order_by(ArtistMetric.day.desc()).limit(1))
     return value
-
-
-async def metric_history(session: AsyncSession, artist_id: int) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-    """Every metric of one artist: (platform, metric_type) -> [(observed_at, value)] oldest first, one per day.
-
-    Superseded by :func:`artist_desktop.store.library.metric_series` (daily figures); kept while the window
-    still reads it."""
-    rows = await session.execute(
-        select(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.observed_at, ArtistMetric.value)
-        .where(ArtistMetric.artist_id == artist_id)
-        .order_by(ArtistMetric.platform, ArtistMetric.metric_type, ArtistMetric.day)
-    )
-    history: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
-    for platform, metric_type, observed_at, value in rows:
-        history[(platform, metric_type)].append((observed_at, value))
-    return dict(history)
-
-
-async def library_rows(session: AsyncSession) -> list[LibraryRow]:
-    """The whole library, by name, in two queries (artists + Spotify id, then latest followers).
-
-    Superseded by :func:`artist_desktop.store.library.library_artists`; kept while the window still reads it."""
-    artists = await session.execute(
-        select(
-            Artist.id,
-            Artist.name,
-            Artist.country,
-            Artist.image_url,
-            ArtistPlatformId.platform_id,
-            Artist.updated_at,
-        )
-        .outerjoin(
-            ArtistPlatformId,
-            (ArtistPlatformId.artist_id == Artist.id) & (ArtistPlatformId.platform == Platform.SPOTIFY.value),
-        )
-        .order_by(func.lower(Artist.name), Artist.id)
-    )
-    ranked = (
-        select(
-            ArtistMetric.artist_id,
-            ArtistMetric.platform,
-            ArtistMetric.value,
-            func.row_number()
-            .over(
-                partition_by=(ArtistMetric.artist_id, ArtistMetric.platform),
-                order_by=ArtistMetric.day.desc(),
-            )
-            .label("recency"),
-        )
-        .where(ArtistMetric.metric_type == MetricType.FOLLOWERS.value)
-        .subquery()
-    )
-    latest = await session.execute(
-        select(ranked.c.artist_id, ranked.c.platform, ranked.c.value).where(ranked.c.recency == 1)
-    )
-    followers: dict[int, dict[str, int]] = defaultdict(dict)
-    for artist_id, platform, value in latest:
-        followers[artist_id][platform] = round(value)
-    return [
-        LibraryRow(artist_id, name, country, image_url, spotify_id, followers.get(artist_id, {}), updated_at)
-        for artist_id, name, country, image_url, spotify_id, updated_at in artists
-    ]
 
 
 async def artist_names(session: AsyncSession, artist_ids: Iterable[int]) -> dict[int, str]:

@@ -21,6 +21,7 @@ from artist_desktop.domain import ImportRequest, ServicePause
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import LibraryPanel
+from artist_desktop.ui.library_actions import LibraryActions
 from artist_desktop.ui.metrics_menu import MetricsActions
 from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR
 from artist_desktop.ui.pauses import hourglass_pixmap
@@ -101,7 +102,11 @@ class MainWindow(QMainWindow):
         self.library_refresh_timer.setInterval(LIBRARY_REFRESH_DELAY_MS)
         self.library_refresh_timer.timeout.connect(self.refresh_library)
         self._restore_state()
-        MetricsActions(self, self.metrics_menu, self.tasks, lambda: self.application)
+        metrics = MetricsActions(self, self.metrics_menu, self.tasks, lambda: self.application)
+        metrics.figures_stored.connect(self.refresh_library)
+        self.library_actions = LibraryActions(
+            self, self.library_panel, self.tasks, lambda: self.application, after_reimport=self._reimporting
+        )
 
     # -- construction -------------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -133,7 +138,7 @@ class MainWindow(QMainWindow):
         page_layout = QVBoxLayout(import_page)
         page_layout.setContentsMargins(10, 10, 10, 6)
         page_layout.addWidget(self.import_splitter)
-        self.library_panel = LibraryPanel(self.thumbnails)
+        self.library_panel = LibraryPanel(self.state)
         library_page = QWidget()
         library_layout = QVBoxLayout(library_page)
         library_layout.setContentsMargins(10, 10, 10, 6)
@@ -152,7 +157,6 @@ class MainWindow(QMainWindow):
         self.progress_model.names_wanted.connect(self._look_up_names)
         self.progress_model.artists_completed.connect(self._artists_completed)
         self.progress_model.totals_changed.connect(self._show_totals)
-        self.library_panel.artist_selected.connect(self._show_history)
 
     def _action(self, action_id: str, slot: object) -> QAction:
         """A window action with its text and keys from the shortcut table."""
@@ -432,9 +436,11 @@ class MainWindow(QMainWindow):
         self.library_panel.filter_field.selectAll()
 
     def refresh_library(self) -> None:
-        if self.application is None:
-            return
-        self.tasks.run(self.application.library_rows(), self.library_panel.set_rows, name="library", replace=True)
+        """Re-read the library (and the chart of the artists still selected)."""
+        self.library_actions.reload()
+
+    def _reimporting(self, spotify_ids: list[str]) -> None:
+        self._look_up_names(spotify_ids)
 
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
@@ -464,16 +470,6 @@ class MainWindow(QMainWindow):
                 name="badges",
                 replace=True,
             )
-
-    def _show_history(self, artist_id: int, name: str) -> None:
-        if self.application is None:
-            return
-        self.tasks.run(
-            self.application.metric_history(artist_id),
-            lambda history: self.library_panel.chart.show_history(name, history),
-            name="history",
-            replace=True,
-        )
 
     def _show_totals(self, finished: int, failed: int, total: int, percent: int) -> None:
         visible = total > 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from artist_desktop.metrics import DatabaseUnavailableError, NothingToRefresh, RefreshSummary
 from artist_desktop.services.deezer_matcher import Match
-from artist_desktop.ui.qt import QAction, QMainWindow, QMenu, QMessageBox, QObject, Qt
+from artist_desktop.ui.qt import QAction, QMainWindow, QMenu, QMessageBox, QObject, Qt, Signal
 from artist_desktop.ui.refresh_dialogs import (
     DeezerMatchesDialog,
     RefreshHistoryDialog,
@@ -43,8 +43,11 @@ class MetricsActions(QObject):
 
     Dialogs are made once and reused: `results_dialog` for live runs (Retry failed updates it),
     `run_dialog` for a run opened from the history, `history_dialog`, `matches_dialog`.
-    `progress_dialog` is the one showing while work runs (None otherwise).
+    `progress_dialog` is the one showing while work runs (None otherwise). `figures_stored` is emitted when a
+    refresh ended (the library then shows the new figures).
     """
+
+    figures_stored = Signal()
 
     def __init__(
         self,
@@ -166,6 +169,7 @@ class MetricsActions(QObject):
         return task
 
     def _refresh_ended(self, task: asyncio.Task[RefreshSummary]) -> None:
+        self.figures_stored.emit()  # also after a cancel or a failure: what was fetched is kept
         if task.cancelled():
             self.window.statusBar().showMessage(
                 "Deezer refresh cancelled: the fan counts already fetched are kept (see Refresh history)", 10000

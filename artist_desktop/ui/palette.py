@@ -21,9 +21,28 @@ SUCCESS_COLOR = QColor("#2e7d32")
 ERROR_COLOR = QColor("#d32f2f")
 #: Waiting for a paused service: calm blue, distinct from the error red and the success green.
 PAUSED_COLOR = QColor("#2f7bc4")
+#: A figure that went up / down over a change window (the library's change columns and sparklines).
+RISE_COLOR = SUCCESS_COLOR
+FALL_COLOR = ERROR_COLOR
+#: The chart's lines, one per artist (distinguishable on light and dark backgrounds; not statuses).
+SERIES_COLORS = ("#1db954", "#a238ff", "#ff8c00", "#1e88e5", "#e53935", "#8d6e63", "#00897b", "#c0ca33")
+#: An artist with no cached picture: a translucent grey tile with a white initial (reads on either theme).
+PLACEHOLDER_FILL = QColor(128, 128, 128, 90)
+PLACEHOLDER_TEXT = QColor("white")
 #: Text drawn on a filled accent (the "In library" badge).
 ON_ACCENT_COLOR = QColor("white")
 #: Cancelled rows, and the details of queued and running ones: the theme's muted text.
 MUTED_ROLE = QPalette.ColorRole.PlaceholderText
 
-__all__ = ["ERROR_COLOR", "MUTED_ROLE", "ON_ACCENT_COLOR", "PAUSED_COLOR", "SUCCESS_COLOR"]
+__all__ = [
+    "ERROR_COLOR",
+    "FALL_COLOR",
+    "MUTED_ROLE",
+    "ON_ACCENT_COLOR",
+    "PAUSED_COLOR",
+    "PLACEHOLDER_FILL",
+    "PLACEHOLDER_TEXT",
+    "RISE_COLOR",
+    "SERIES_COLORS",
+    "SUCCESS_COLOR",
+]

@@ -106,7 +106,8 @@ async def test_a_refresh_and_an_import_on_one_day_give_one_point_per_metric(
     catalog_fans = 1_179_259  # what the double answers for Daft Punk
     artist_id = await _import(database, MORNING, followers=5_000_000, fans=1_000_000)
     summary = await refresh_deezer_fans(database, deezer, run_date=EVENING)
-    assert [(r.artist_id, r.fans, r.previous_fans) for r in summary.results] == [(artist_id, catalog_fans, None)]
+    # The refresh's change is since the figure it replaces (the morning's import), one point all the same.
+    assert [(r.artist_id, r.fans, r.previous_fans) for r in summary.results] == [(artist_id, catalog_fans, 1_000_000)]
     day = MORNING.date()
     assert await _points(database) == {
         ("deezer", "albums"): [(day, 21)],
@@ -124,14 +125,14 @@ async def test_a_refresh_and_an_import_on_one_day_give_one_point_per_metric(
     assert points[("deezer", "albums")] == [(day, 21), (next_day, 21)]
 
 
-async def test_a_refresh_compares_with_the_last_figure_of_an_earlier_day(
+async def test_a_refresh_compares_with_the_figure_it_replaces_and_keeps_the_earlier_days(
     database: Database, deezer: DeezerClient
 ) -> None:
     artist_id = await _import(database, MORNING - timedelta(days=2), followers=1, fans=1_100_000)
     await _import(database, MORNING, followers=1, fans=1_150_000)  # earlier the same day as the refresh
     summary = await refresh_deezer_fans(database, deezer, run_date=EVENING)
     (result,) = summary.results
-    assert (result.previous_fans, result.change) == (1_100_000, 79_259)
+    assert (result.previous_fans, result.change) == (1_150_000, 29_259)
     async with database.session() as session:
         series = await library.metric_series(session, [artist_id], "deezer", "followers")
         assert await repository.latest_metric(session, artist_id, "deezer", "followers") == 1_179_259

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from artist_desktop.domain import ArtistRecord, MetricType, Platform
+from artist_desktop.domain import ArtistRecord, DailyFigure
 from artist_desktop.store import (
     Artist,
     ArtistMetric,
@@ -16,6 +16,7 @@ from artist_desktop.store import (
     Database,
     PlatformArtist,
     PlatformIdConflict,
+    library,
     repository,
 )
 
@@ -55,7 +56,7 @@ async def test_upsert_artist_by_slug_is_idempotent_and_keeps_known_fields(databa
     async with database.session() as session:
         assert await repository.upsert_artist(session, later) == artist_id
         await session.commit()
-        rows = await repository.library_rows(session)
+        rows = await library.library_artists(session)
     assert [(row.artist_id, row.name, row.country) for row in rows] == [(artist_id, "Daft Punk", "FR")]
 
     async with database.session() as session:
@@ -123,7 +124,8 @@ async def test_same_metric_twice_leaves_one_row_with_the_newer_value(database: D
     assert await _count(database, ArtistMetric) == 1
     async with database.session() as session:
         assert await repository.latest_metric(session, artist, "deezer", "followers") == 150
-        assert await repository.metric_history(session, artist) == {("deezer", "followers"): [(DAY1, 150.0)]}
+        series = await library.metric_series(session, [artist], "deezer", "followers")
+    assert series == {artist: [DailyFigure(DAY1.date(), 150.0)]}
 
 
 async def test_naive_dates_are_refused(database: Database) -> None:
@@ -133,7 +135,7 @@ async def test_naive_dates_are_refused(database: Database) -> None:
             await repository.upsert_metric(session, artist, "deezer", "followers", 1, datetime(2024, 1, 1))
 
 
-async def test_latest_metric_before_a_run_and_history_in_date_order(database: Database) -> None:
+async def test_latest_metric_and_series_in_day_order(database: Database) -> None:
     async with database.session() as session:
         artist = await repository.upsert_artist(session, _record("Adele", "adele"))
         for date, value in [(DAY2, 200), (DAY1, 100), (DAY3, 300)]:
@@ -142,60 +144,10 @@ async def test_latest_metric_before_a_run_and_history_in_date_order(database: Da
         await session.commit()
         assert await repository.latest_metric(session, artist, "deezer", "followers") == 300
         assert await repository.latest_metric(session, artist, "deezer", "albums") is None
-        history = await repository.metric_history(session, artist)
-    assert history == {
-        ("deezer", "followers"): [(DAY1, 100.0), (DAY2, 200.0), (DAY3, 300.0)],
-        ("spotify", "popularity"): [(DAY2, 88.0)],
-    }
-    assert all(date.tzinfo == UTC for date, _ in history[("deezer", "followers")])
-
-
-async def test_library_rows_show_latest_followers_per_platform(database: Database) -> None:
-    async with database.session() as session:
-        adele = await repository.upsert_artist(
-            session, _record("Adele", "adele", country="GB", image_url="https://i.scdn.co/image/adele")
-        )
-        bjork = await repository.upsert_artist(session, _record("björk", "bjork"))
-        # The pipeline passes the domain enums; they are stored as their plain values.
-        await repository.upsert_platform_id(session, adele, Platform.SPOTIFY, "4dpARuHxo51G3z768sgnrY")
-        await repository.upsert_metric(session, adele, Platform.SPOTIFY, MetricType.FOLLOWERS, 50_000_000, DAY1)
-        await repository.upsert_metric(session, adele, "spotify", "followers", 51_000_000, DAY3)
-        await repository.upsert_metric(session, adele, "deezer", "followers", 7_000_000, DAY2)
-        await repository.upsert_metric(session, adele, "deezer", "followers", 6_900_000, DAY1)
-        await repository.upsert_metric(session, adele, "spotify", "popularity", 90, DAY3)
-        await session.commit()
-        rows = await repository.library_rows(session)
-    assert [row.name for row in rows] == ["Adele", "björk"], "sorted by name, ignoring case"
-    first, second = rows
-    assert first.artist_id == adele
-    assert first.spotify_id == "4dpARuHxo51G3z768sgnrY"
-    assert first.country == "GB"
-    assert first.image_url == "https://i.scdn.co/image/adele"
-    assert first.followers == {"spotify": 51_000_000, "deezer": 7_000_000}
-    assert (second.artist_id, second.spotify_id, second.followers) == (bjork, None, {})
-
-
-async def test_library_rows_for_many_artists_in_few_queries(database: Database) -> None:
-    statements: list[str] = []
-    async with database.session() as session:
-        for index in range(300):
-            artist = await repository.upsert_artist(session, _record(f"Artist {index:04d}", f"artist-{index}"))
-            await repository.upsert_metric(session, artist, "deezer", "followers", index, DAY1)
-            await repository.upsert_metric(session, artist, "deezer", "followers", index + 1, DAY2)
-        await session.commit()
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        async with database.session() as session:
-            rows = await repository.library_rows(session)
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
-    assert len(rows) == 300
-    assert rows[7].followers == {"deezer": 8}
-    assert len([sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]) <= 2
+        fans = await library.metric_series(session, [artist], "deezer", "followers")
+        popularity = await library.metric_series(session, [artist], "spotify", "popularity")
+    assert fans[artist] == [DailyFigure(d.date(), v) for d, v in [(DAY1, 100.0), (DAY2, 200.0), (DAY3, 300.0)]]
+    assert popularity[artist] == [DailyFigure(DAY2.date(), 88.0)]
 
 
 async def test_tracks_are_upserted_and_the_top_list_replaced(database: Database) -> None:

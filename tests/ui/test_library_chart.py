@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.ui.library import MetricChart
+from artist_desktop.domain import DailyFigure
+from artist_desktop.ui.metric_chart import MetricChart, day_seconds
 from artist_desktop.ui.qt import QPalette
 
 DAY_1 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -37,22 +38,24 @@ def test_the_chart_builds_its_plots_with_the_first_history(qtbot: Any) -> None:
     chart.follow_palette()
     assert chart.plots is None
 
-    chart.show_history(
-        "Adele",
+    day_1, day_2 = DAY_1.date(), DAY_1.date() + timedelta(days=1)
+    chart.show_series(
+        "<b>Adele</b>",
         {
-            ("deezer", "followers"): [(DAY_1, 10.0), (DAY_1 + timedelta(days=1), 12.0)],
-            ("spotify", "popularity"): [(DAY_1, 80.0)],
+            ("deezer", "followers"): {"Adele": [DailyFigure(day_1, 10.0), DailyFigure(day_2, 12.0)]},
+            ("spotify", "popularity"): {"Adele": [DailyFigure(day_1, 80.0)]},
         },
     )
 
     assert chart.plots is not None and chart.plots.objectName() == "metric_chart"
     assert chart.series == {
-        "Deezer followers": [(DAY_1.timestamp(), 10.0), ((DAY_1 + timedelta(days=1)).timestamp(), 12.0)],
-        "Spotify popularity": [(DAY_1.timestamp(), 80.0)],
+        "Deezer followers": {"Adele": [(day_seconds(day_1), 10.0), (day_seconds(day_2), 12.0)]},
+        "Spotify popularity": {"Adele": [(day_seconds(day_1), 80.0)]},
     }
     qtbot.waitUntil(lambda: chart.plots.height() > chart.height() // 2)
     assert chart.plots.backgroundBrush().color() == chart.palette().color(QPalette.ColorRole.Base)
     plots = chart.plots
     chart.clear()
-    chart.show_history("Queen", {})
+    chart.show_series("<b>Queen</b>", {})
     assert chart.plots is plots and chart.series == {}
+    assert "no figures yet" in chart.title.text()
