@@ -285,10 +285,20 @@ class Application:
         return await self._runtime.runner.current_spotify_pause()
 
     # -- library --------------------------------------------------------------------------------
-    async def library_artists(self, artist_ids: Sequence[int] | None = None) -> list[LibraryArtist]:
-        """Every artist of the library (or only these) by name: ids, cached picture and a trend per metric (latest
-        daily figure, 1/7/28-day change, the last 28 days for a sparkline); see `store.library.library_artists`."""
+    async def library_artists(
+        self, artist_ids: Sequence[int] | None = None, *, spotify_ids: Sequence[str] | None = None
+    ) -> list[LibraryArtist]:
+        """Every artist of the library by name, or only these (by id, or by Spotify id: what an import just
+        stored): ids, cached picture and a trend per metric (latest daily figure, 1/7/28-day change, the last 28
+        days for a sparkline); see `store.library.library_artists`. A full read of 10,000 artists takes seconds:
+        after an import, read only the artists it stored."""
         async with self._runtime.database.session() as session:
+            if spotify_ids is not None:
+                found = [
+                    await repository.find_artist_id_by_platform(session, Platform.SPOTIFY, spotify_id)
+                    for spotify_id in spotify_ids
+                ]
+                artist_ids = [*(artist_ids or ()), *(artist_id for artist_id in found if artist_id is not None)]
             return await library.library_artists(session, artist_ids)
 
     async def metric_series(

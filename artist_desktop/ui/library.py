@@ -154,6 +154,21 @@ class LibraryModel(QAbstractTableModel):
     def row_at(self, position: int) -> LibraryArtist:
         return self._rows[position]
 
+    def merge_rows(self, rows: Sequence[LibraryArtist]) -> None:
+        """Replace the rows of these artists in place and append artists not shown yet (same columns)."""
+        positions = {row.artist_id: n for n, row in enumerate(self._rows)}
+        new = [row for row in rows if row.artist_id not in positions]
+        for row in rows:
+            position = positions.get(row.artist_id)
+            if position is not None:
+                self._rows[position] = row
+                self._pixmaps.pop(row.artist_id, None)
+                self.dataChanged.emit(self.index(position, 0), self.index(position, len(self.columns) - 1))
+        if new:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(new) - 1)
+            self._rows.extend(new)
+            self.endInsertRows()
+
     def rows(self) -> list[LibraryArtist]:
         return list(self._rows)
 
@@ -478,6 +493,18 @@ class LibraryPanel(QWidget):
             if index.data(ARTIST_ID_ROLE) in selected:
                 selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
         selection.blockSignals(False)
+        self._selection_changed()
+
+    def merge_rows(self, rows: Sequence[LibraryArtist]) -> None:
+        """Replace these artists' rows (and add new artists) without reading the rest again; a metric no column
+        shows yet rebuilds the columns."""
+        known = {(c.metric) for c in self.model.columns if c.metric is not None}
+        if any(key not in known for row in rows for key in row.trends):
+            by_id = {row.artist_id: row for row in self.model.rows()}
+            by_id.update((row.artist_id, row) for row in rows)
+            self.set_rows(sorted(by_id.values(), key=lambda row: (row.name.casefold(), row.artist_id)))
+            return
+        self.model.merge_rows(rows)
         self._selection_changed()
 
     def selected_rows(self) -> list[LibraryArtist]:

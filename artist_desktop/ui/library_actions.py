@@ -73,11 +73,16 @@ class LibraryActions(QObject):
         self.window.statusBar().showMessage(message, 8000)
 
     # -- loading --------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Re-read the rows (the panel keeps the selection, which then reloads the chart)."""
+    def reload(self, spotify_ids: Sequence[str] | None = None) -> None:
+        """Re-read the rows, or only the artists with these Spotify ids (what an import just stored: a full read
+        of a large library takes seconds). The panel keeps the selection, which then reloads the chart."""
         application = self.application()
-        if application is not None:
+        if application is None:
+            return
+        if spotify_ids is None:
             self.tasks.run(application.library_artists(), self.panel.set_rows, name="library", replace=True)
+        elif not self.tasks.running("library"):  # a full read under way shows them anyway
+            self.tasks.run(application.library_artists(spotify_ids=list(spotify_ids)), self.panel.merge_rows)
 
     def show_series(self, selected: list[tuple[int, str]]) -> None:
         """Chart every metric of the selected artists (one line each; the first `COMPARE_LIMIT`)."""

@@ -100,7 +100,8 @@ class MainWindow(QMainWindow):
         self.library_refresh_timer.setObjectName("library_refresh_timer")
         self.library_refresh_timer.setSingleShot(True)
         self.library_refresh_timer.setInterval(LIBRARY_REFRESH_DELAY_MS)
-        self.library_refresh_timer.timeout.connect(self.refresh_library)
+        self.library_refresh_timer.timeout.connect(self._refresh_stored_artists)
+        self._stored_since_reload: set[str] = set()
         self._restore_state()
         metrics = MetricsActions(self, self.metrics_menu, self.tasks, lambda: self.application)
         metrics.figures_stored.connect(self.refresh_library)
@@ -437,7 +438,14 @@ class MainWindow(QMainWindow):
 
     def refresh_library(self) -> None:
         """Re-read the library (and the chart of the artists still selected)."""
+        self._stored_since_reload.clear()
         self.library_actions.reload()
+
+    def _refresh_stored_artists(self) -> None:
+        """Re-read only the artists imports stored since the last time (a large library reads in seconds)."""
+        stored, self._stored_since_reload = sorted(self._stored_since_reload), set()
+        if stored:
+            self.library_actions.reload(stored)
 
     def _reimporting(self, spotify_ids: list[str]) -> None:
         self._look_up_names(spotify_ids)
@@ -461,7 +469,8 @@ class MainWindow(QMainWindow):
         if self.application is not None:
             self.tasks.run(self.application.job_names(spotify_ids), self.progress_model.set_names)
 
-    def _artists_completed(self, _spotify_ids: list[str]) -> None:
+    def _artists_completed(self, spotify_ids: list[str]) -> None:
+        self._stored_since_reload.update(spotify_ids)
         self.library_refresh_timer.start()
         if self.application is not None and (shown := self.search_panel.model.spotify_ids()):
             self.tasks.run(

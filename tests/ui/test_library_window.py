@@ -25,7 +25,7 @@ def library(qtbot: Any, run_async: Any, desktop: Any) -> tuple[Any, LibraryPanel
     window.tabs.setCurrentIndex(1)
     window.refresh_library()
     panel = window.library_panel
-    qtbot.waitUntil(lambda: panel.model.rowCount() == len(catalog.artists), timeout=10000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == len(catalog.artists), timeout=30000)
     actions = window.findChild(LibraryActions, "library_actions")
     assert isinstance(actions, LibraryActions)
     return desktop, panel, actions
