@@ -9,6 +9,8 @@ import asyncio
 import gc
 import logging
 import signal
+import subprocess
+import sys
 
 from artist_desktop.config import Settings
 
@@ -54,4 +56,22 @@ async def _gui_main(settings: Settings) -> int:
             loop.remove_signal_handler(signum)
         await window.detach()
         await runtime.stop()
+    if window.relaunch_arguments is not None:
+        # Only now: this process has let go of its progress-stream port and the embedded Redis, so the new
+        # one binds the same port (clients of the old address reconnect to it) instead of a substitute.
+        relaunch(window.relaunch_arguments)
     return exit_code
+
+
+def relaunch_command(arguments: list[str]) -> list[str]:
+    """How to start this app again with ``arguments``: the bundle's own executable, or this Python's module."""
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle: the executable is the app
+        return [sys.executable, *arguments]
+    return [sys.executable, "-m", "artist_desktop", *arguments]
+
+
+def relaunch(arguments: list[str]) -> None:
+    """Start a new app process with ``arguments``, detached from this one (which is about to exit)."""
+    command = relaunch_command(arguments)
+    log.info("restarting: %s", " ".join(command))
+    subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)

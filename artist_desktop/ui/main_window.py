@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.application: Application | None = None
+        #: Set by `relaunch`: the arguments the app starts again with once this one has stopped.
+        self.relaunch_arguments: list[str] | None = None
         self.state = state if state is not None else window_state()
         self.tasks = TaskRunner(on_error=self._background_failed)
         self.thumbnails = ThumbnailCache(self.tasks, parent=self)
@@ -308,7 +310,7 @@ class MainWindow(QMainWindow):
         self._health_timer.start()
         settings = application.settings
         if not settings.demo and not settings.has_spotify_credentials:
-            offer_first_run(self, self.open_settings)
+            offer_first_run(self, self.open_settings, lambda: self.relaunch(["--demo"]))
         if (taken := application.stream_port_taken) is not None:
             port, url = taken
             self.statusBar().showMessage(f"Port {port} is taken: the progress stream is at {url}", 15000)
@@ -338,6 +340,11 @@ class MainWindow(QMainWindow):
         # Everything touching Qt objects happens before the await: the window may be gone after it.
         await self.tasks.cancel_all()
         self.application = None
+
+    def relaunch(self, arguments: list[str]) -> None:
+        """Close, and once everything has stopped start the app again with ``arguments`` (e.g. ``--demo``)."""
+        self.relaunch_arguments = list(arguments)
+        self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

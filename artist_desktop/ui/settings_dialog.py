@@ -6,7 +6,6 @@ mode (Development or Extended), whether its owner has Premium, the quota state, 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,7 +20,6 @@ from artist_desktop.ui.qt import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProcess,
     QPushButton,
     QSpinBox,
     Qt,
@@ -182,8 +180,10 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
-def offer_first_run(parent: QWidget, open_settings: Callable[[], object]) -> QMessageBox:
-    """No Spotify credentials and not in demo mode: enter them, or try the demo (the app restarts)."""
+def offer_first_run(
+    parent: QWidget, open_settings: Callable[[], object], try_demo: Callable[[], object]
+) -> QMessageBox:
+    """No Spotify credentials and not in demo mode: enter them, or try the demo (`try_demo` restarts the app)."""
     box = QMessageBox(parent)
     box.setObjectName("first_run")
     box.setIcon(QMessageBox.Icon.Information)
@@ -203,19 +203,8 @@ def offer_first_run(parent: QWidget, open_settings: Callable[[], object]) -> QMe
         if button is enter:
             open_settings()
         elif button is demo:
-            restart_in_demo_mode(parent)
+            try_demo()
 
     box.buttonClicked.connect(chosen)
     box.open()
     return box
-
-
-def restart_in_demo_mode(window: QWidget) -> bool:
-    """Start a new app process with --demo and close this window (its services stop cleanly)."""
-    started = QProcess.startDetached(sys.executable, ["-m", "artist_desktop", "--demo"])
-    ok = bool(started[0] if isinstance(started, tuple) else started)
-    if ok:
-        window.close()
-    else:
-        QMessageBox.warning(window, "Demo mode", "Could not start the app; run: artist-desktop --demo")
-    return ok
