@@ -47,9 +47,8 @@ def test_try_demo_restarts_after_the_stream_port_is_released(
     qtbot.waitUntil(lambda: _first_run_box() is not None, timeout=15000)
     box = _first_run_box()
     assert box is not None
-    with socket.socket() as sock:  # while it runs, the app holds the port
-        with pytest.raises(OSError):
-            sock.bind((settings.sse_host, port))
+    with socket.socket() as sock, pytest.raises(OSError):  # while it runs, the app holds the port
+        sock.bind((settings.sse_host, port))
     next(button for button in box.findChildren(QPushButton) if button.objectName() == "try_demo").click()
     qtbot.waitUntil(app.done, timeout=20000)
     assert app.result() == 0
