@@ -236,6 +236,7 @@ def import_artists(
     the next run, the window or `serve`). Without --no-wait a quota pause is waited out.
     """
     from artist_desktop.console import LiveProgress
+    from artist_desktop.domain import ImportRequest
     from artist_desktop.pipeline.runner import JobOutcome
     from artist_desktop.runtime import Runtime
 
@@ -254,7 +255,7 @@ def import_artists(
             if pause is not None:
                 click.echo(f"{pause.sentence()}: imports that need Spotify wait until then.", err=True)
             async with LiveProgress(runtime.bus, ids):
-                await runner.enqueue([(spotify_id, spotify_id) for spotify_id in ids])
+                await runner.enqueue([ImportRequest(spotify_id) for spotify_id in ids])  # names come with METADATA
                 await runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=ids)
             waiting = set(await runner.waiting_jobs()) & set(ids)
             pause = await runner.current_spotify_pause()
@@ -297,8 +298,13 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
     )
     from artist_desktop.runtime import Runtime
 
+    on_terminal = sys.stderr.isatty()
+
     def progress(done: int, total: int, name: str) -> None:
-        click.echo(f"\r[{done}/{total}] {name[:60]:<60}", err=True, nl=done == total)
+        if on_terminal:  # one line redrawn in place
+            click.echo(f"\r[{done}/{total}] {name[:60]:<60}", err=True, nl=done == total)
+        else:  # a pipe or a log: one plain line per artist
+            click.echo(f"[{done}/{total}] {name}", err=True)
 
     async def go() -> RefreshSummary:
         runtime = Runtime(_settings(ctx))
@@ -312,6 +318,9 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
         summary = _run(go())
     except NothingToRefresh as exc:
         click.echo(str(exc), err=True)
+        if as_json:  # a script always gets a summary to parse
+            body = {"success": True, "total": 0, "updated": 0, "failed": 0, "results": [], "message": str(exc)}
+            click.echo(json.dumps(body, indent=2))
         ctx.exit(EXIT_NOTHING_TO_DO)
     except LockHeld as exc:
         click.echo(f"Another Deezer refresh is running: {exc.holder}. Nothing done.", err=True)

@@ -287,7 +287,13 @@ class BatchRunner:
         wanted = None if spotify_ids is None else list(spotify_ids)
         by_id = {job.spotify_id: job for job in ledger}
         chosen = [by_id[i] for i in wanted if i in by_id] if wanted is not None else ledger
-        return [JobOutcome(job.spotify_id, job.name, job.status, job.stage, job.last_error) for job in chosen]
+        # The ledger labels an artist whose name is not known yet by its id; an outcome says "no name" instead.
+        return [
+            JobOutcome(
+                job.spotify_id, "" if job.name == job.spotify_id else job.name, job.status, job.stage, job.last_error
+            )
+            for job in chosen
+        ]
 
     # -- running ---------------------------------------------------------------------------------
     async def run_until_idle(self, *, wait_for_pauses: bool = True, wait_for: Iterable[str] = ()) -> None:

@@ -44,7 +44,12 @@ from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnIm
 from artist_desktop.services import ServiceClients, ServiceError
 from artist_desktop.services.deezer import DeezerArtist, DeezerTrack
 from artist_desktop.services.deezer_matcher import find_deezer_id
-from artist_desktop.services.errors import EndpointUnavailableError, PremiumRequiredError, QuotaExceededError
+from artist_desktop.services.errors import (
+    EndpointUnavailableError,
+    NotFoundError,
+    PremiumRequiredError,
+    QuotaExceededError,
+)
 from artist_desktop.services.images import ImageClient
 from artist_desktop.services.musicbrainz import MusicBrainzArtist
 from artist_desktop.services.spotify import SpotifyArtist, SpotifyTrack
@@ -230,8 +235,10 @@ async def _spotify_artist(job: ArtistImport, deps: StageDeps) -> SpotifyArtist:
         raise ServicePaused(ServicePause(SPOTIFY, exc.resume_at, str(exc))) from exc
     except PremiumRequiredError as exc:
         raise ServicePaused(ServicePause(SPOTIFY, utcnow() + PREMIUM_RECHECK, str(exc))) from exc
-    except ServiceError as exc:
-        raise StageFailed(Stage.METADATA, f"Spotify: {exc}") from exc
+    except NotFoundError as exc:
+        raise StageFailed(Stage.METADATA, f"No Spotify artist has the id {job.spotify_id}: check the link") from exc
+    except ServiceError as exc:  # the message names Spotify already ("Spotify is not answering: ...")
+        raise StageFailed(Stage.METADATA, str(exc) if "Spotify" in str(exc) else f"Spotify: {exc}") from exc
 
 
 async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:

@@ -28,6 +28,24 @@ def test_nothing_to_refresh_exits_3_with_the_hint(isolated_user_env: Path) -> No
     assert result.stdout == ""
 
 
+def test_json_on_an_empty_library_still_prints_a_summary(isolated_user_env: Path) -> None:
+    result = _cli(isolated_user_env, "refresh-deezer", "--json")
+    assert result.returncode == 3
+    summary = json.loads(result.stdout)
+    assert (summary["total"], summary["updated"], summary["failed"], summary["results"]) == (0, 0, 0, [])
+    assert "Find Deezer ids" in summary["message"]
+
+
+def test_progress_on_a_pipe_is_one_line_per_artist(isolated_user_env: Path) -> None:
+    imported = _cli(isolated_user_env, "import", "g9UlPlDpiHCTeOrJ7E8MmZ", "OcRXY5xxvwGmvy8Adm6e8T")
+    assert imported.returncode == 0, imported.stderr
+    result = _cli(isolated_user_env, "refresh-deezer")
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert progress == ["[1/2] Daft Punk", "[2/2] Radiohead"]
+
+
 def test_refresh_after_import_prints_the_json_summary(isolated_user_env: Path) -> None:
     imported = _cli(isolated_user_env, "import", "g9UlPlDpiHCTeOrJ7E8MmZ", "OcRXY5xxvwGmvy8Adm6e8T")
     assert imported.returncode == 0, imported.stderr

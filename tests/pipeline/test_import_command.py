@@ -53,7 +53,8 @@ def test_json_summary_and_exit_code(isolated_user_env: Path) -> None:
     }
     assert rows[unknown]["status"] == "error"
     assert rows[unknown]["stage"] == "METADATA"
-    assert "Spotify" in rows[unknown]["error"]
+    assert rows[unknown]["error"] == f"No Spotify artist has the id {unknown}: check the link"
+    assert rows[unknown]["name"] == ""  # no name is known: never the id in its place
 
 
 def test_sigkill_mid_batch_then_rerun_completes_everything_once(isolated_user_env: Path) -> None:
