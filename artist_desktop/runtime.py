@@ -234,12 +234,17 @@ class Runtime:
             token=settings.sse_token.get_secret_value() or None,
             cors_origins=settings.sse_cors_origins,
             stop_event=stop_event,
+            names=self._job_names,
         )
         self._sse = SseServer(app, stop_event)
         await self._sse.start(settings.sse_host, settings.sse_port)
         stack.push_async_callback(self._sse.stop)
         if self._sse.port_was_taken:
             log.warning("port %d is taken; the progress stream is at %s", settings.sse_port, self._sse.url)
+
+    async def _job_names(self, spotify_ids: list[str]) -> dict[str, str]:
+        """The dashboard's names (the SSE server starts before the application exists: none until then)."""
+        return await self._application.job_names(spotify_ids) if self._application is not None else {}
 
     async def _health_fields(self) -> dict[str, object]:
         health = await self.health()

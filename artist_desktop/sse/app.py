@@ -48,7 +48,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from artist_desktop.bus.progress import ProgressBus
-from artist_desktop.domain import ProgressUpdate, is_spotify_id
+from artist_desktop.domain import ProgressUpdate, Stage, is_spotify_id
 
 __all__ = [
     "DEFAULT_ABORT_GRACE",
@@ -347,6 +347,12 @@ class TokenMiddleware:
 # -- the app -------------------------------------------------------------------------------------
 
 
+#: ``names(spotify_ids)``: the display names the job ledger knows for these ids.
+NameLookup = Callable[[list[str]], Awaitable[dict[str, str]]]
+#: The most ids one names request may carry (the dashboard asks in batches of 100).
+MAX_NAME_IDS = 200
+
+
 def _dashboard_html() -> str:
     return (resources.files("artist_desktop.sse") / "static" / "index.html").read_text(encoding="utf-8")
 
@@ -362,10 +368,13 @@ def create_app(
     client_queue_size: int = DEFAULT_CLIENT_QUEUE_SIZE,
     abort_grace: float = DEFAULT_ABORT_GRACE,
     allowed_hosts: list[str] | None = None,
+    names: NameLookup | None = None,
 ) -> Starlette:
     """The SSE endpoint's ASGI app.
 
-    ``health`` adds ``database`` (and any other fields) to /api/health; setting ``stop_event`` ends
+    ``health`` adds ``database`` (and any other fields) to /api/health; ``names`` answers
+    ``/api/artists/names?ids=a,b`` with the names the job ledger knows (the dashboard's labels; progress
+    updates carry no name until COMPLETE); ``/api/stages`` gives each stage's label. Setting ``stop_event`` ends
     every open stream; ``allowed_hosts`` names Host headers accepted besides loopback ones (for a
     server bound to another interface on purpose); the hub is at ``app.state.hub``.
     """
@@ -479,6 +488,23 @@ def create_app(
     async def index(request: Request) -> Response:
         return HTMLResponse(dashboard, headers={"Cache-Control": "no-store"})
 
+    async def stages_route(request: Request) -> Response:
+        return JSONResponse({stage.value: stage.label for stage in Stage})
+
+    async def names_route(request: Request) -> Response:
+        ids = [value for value in request.query_params.get("ids", "").split(",") if is_spotify_id(value)]
+        if len(ids) > MAX_NAME_IDS:
+            return _json_error(400, "too_many_ids", f"Ask for at most {MAX_NAME_IDS} ids at once.")
+        if names is None or not ids:
+            return JSONResponse({})
+        try:
+            async with asyncio.timeout(_HEALTH_TIMEOUT):
+                found = await names(ids)
+        except Exception as exc:
+            log.warning("Could not read artist names: %s", exc)
+            return _json_error(503, "names_unavailable", "The artists' names cannot be read right now.")
+        return JSONResponse({spotify_id: name for spotify_id, name in found.items() if name != spotify_id})
+
     async def stop_hub_when_stopping() -> None:
         await stop_event.wait()
         hub.close_all(None)
@@ -508,6 +534,8 @@ def create_app(
         routes=[
             Route("/", index, methods=["GET"]),
             Route("/api/health", health_route, methods=["GET"]),
+            Route("/api/stages", stages_route, methods=["GET"]),
+            Route("/api/artists/names", names_route, methods=["GET"]),
             Route("/api/artists/progress", all_progress, methods=["GET"]),
             Route("/api/artists/progress/{spotify_id}", artist_progress, methods=["GET"]),
         ],

@@ -23,7 +23,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 async def test_headless_chromium_renders_the_artist_reaching_complete(
     bus: ProgressBus, start_sse: StartSse, tmp_path: Path
 ) -> None:
-    sse = await start_sse(token="browser-token")
+    async def names(spotify_ids: list[str]) -> dict[str, str]:  # what the job ledger answers in the app
+        return {spotify_id: "Daft Punk" for spotify_id in spotify_ids if spotify_id == ARTIST_A}
+
+    sse = await start_sse(token="browser-token", names=names)
     await bus.publish(update(ARTIST_A, Stage.INIT, 2, "Adding Artist"))
     browser = await asyncio.create_subprocess_exec(
         str(CHROMIUM),
@@ -57,7 +60,9 @@ async def test_headless_chromium_renders_the_artist_reaching_complete(
     dom = out.decode()
     row = re.search(rf'<tr id="artist-{ARTIST_A}"[^>]*>(.*?)</tr>', dom, re.S)
     assert row is not None, dom[-2000:]
-    assert '<td class="stage">COMPLETE</td>' in row.group(1)
+    assert '<td class="stage">Complete</td>' in row.group(1)  # the window's stage label, not the code
+    assert f'<td class="artist">Daft Punk <small>{ARTIST_A}</small></td>' in row.group(1)
     assert 'value="100"' in row.group(1)
     assert "Now Complete" in row.group(1)
-    assert "Finished: COMPLETE" in dom
+    assert "Finished: Complete" in dom
+    assert '<span class="complete">1 complete</span>' in dom

@@ -164,3 +164,17 @@ async def test_the_dashboard_page_is_served(start_sse: StartSse) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "new EventSource(" in response.text
+
+
+async def test_stage_labels_and_names_for_the_dashboard(bus: ProgressBus, start_sse: StartSse) -> None:
+    async def names(spotify_ids: list[str]) -> dict[str, str]:
+        return {spotify_id: "Daft Punk" for spotify_id in spotify_ids}
+
+    sse = await start_sse(names=names)
+    async with httpx.AsyncClient(base_url=sse.url) as client:
+        stages = (await client.get("/api/stages")).json()
+        assert stages["INIT"] == "Adding Artist" and stages["STORE"] == "Saving Data"
+        found = await client.get("/api/artists/names", params={"ids": f"{ARTIST_A},not-an-id"})
+        assert found.json() == {ARTIST_A: "Daft Punk"}
+        too_many = await client.get("/api/artists/names", params={"ids": ",".join([ARTIST_A] * 201)})
+        assert too_many.status_code == 400
