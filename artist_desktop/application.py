@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
 from artist_desktop.config import Settings
 from artist_desktop.domain import (
@@ -453,6 +454,16 @@ class Application:
         """The progress stream's address for browsers and scripts; None when this process serves none."""
         sse = self._runtime.sse
         return f"{sse.url}/api/artists/progress" if sse is not None and sse.running else None
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The live dashboard page (names, stages, totals) for a browser, with the access token when one is set;
+        None when this process serves none."""
+        sse = self._runtime.sse
+        if sse is None or not sse.running:
+            return None
+        token = self.settings.sse_token.get_secret_value()
+        return f"{sse.url}/" + (f"?token={quote(token)}" if token else "")
 
     @property
     def stream_port_taken(self) -> tuple[int, str] | None:

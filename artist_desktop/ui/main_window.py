@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from artist_desktop import APP_NAME, __version__
-from artist_desktop.config import Settings
+from artist_desktop.config import Settings, log_dir
 from artist_desktop.domain import ImportRequest, ServicePause
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
@@ -29,6 +30,7 @@ from artist_desktop.ui.progress import ProgressModel, ProgressPanel
 from artist_desktop.ui.qt import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QEvent,
     QGuiApplication,
     QLabel,
@@ -40,6 +42,7 @@ from artist_desktop.ui.qt import (
     Qt,
     QTabWidget,
     QTimer,
+    QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -221,15 +224,26 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self.shortcuts_action = self._action("keyboard_shortcuts", lambda: show_shortcuts(self))
         help_menu.addAction(self.shortcuts_action)
-        self.about_action = make_action("about", self)
+        help_menu.addSeparator()
+        self.open_dashboard_action = self._action("open_dashboard", self.open_dashboard)
+        help_menu.addAction(self.open_dashboard_action)
+        self.copy_dashboard_url_action = self._action("copy_dashboard_url", self.copy_dashboard_url)
+        help_menu.addAction(self.copy_dashboard_url_action)
+        self.copy_stream_url_action = help_menu.addAction("Copy progress &stream URL (for scripts)")
+        self.copy_stream_url_action.setObjectName("copy_stream_url")
+        self.copy_stream_url_action.triggered.connect(self.copy_stream_url)
+        help_menu.addSeparator()
+        self.open_log_folder_action = help_menu.addAction("Open &log folder")
+        self.open_log_folder_action.setObjectName("open_log_folder")
+        self.open_log_folder_action.triggered.connect(lambda: self.open_folder(log_dir()))
+        self.open_data_folder_action = help_menu.addAction("Open d&ata folder")
+        self.open_data_folder_action.setObjectName("open_data_folder")
+        self.open_data_folder_action.triggered.connect(lambda: self.open_folder(self.settings.data_dir))
+        help_menu.addSeparator()
+        self.about_action = help_menu.addAction(f"&About {APP_NAME}")
+        self.about_action.setObjectName("about")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
-        help_menu.addAction(self.about_action)
-        self.addAction(self.about_action)
-        self.copy_stream_url_action = make_action("copy_stream_url", self)
-        self.copy_stream_url_action.triggered.connect(self.copy_stream_url)
-        help_menu.addAction(self.copy_stream_url_action)
-        self.addAction(self.copy_stream_url_action)
         self.help_menu = help_menu
 
     def _build_status_bar(self) -> None:
@@ -320,12 +334,33 @@ class MainWindow(QMainWindow):
         return self.application.stream_url if self.application is not None else None
 
     def copy_stream_url(self) -> None:
-        url = self.stream_url()
+        self._copy(self.stream_url())
+
+    def dashboard_url(self) -> str | None:
+        """The live dashboard's address (names, stages, totals), with the access token when one is set."""
+        return self.application.dashboard_url if self.application is not None else None
+
+    def copy_dashboard_url(self) -> None:
+        self._copy(self.dashboard_url())
+
+    def open_dashboard(self) -> None:
+        url = self.dashboard_url()
+        if url is None:
+            self.statusBar().showMessage("The progress stream is not running.", 5000)
+        elif not QDesktopServices.openUrl(QUrl(url)):
+            self.statusBar().showMessage(f"No browser opened {url}: copy it with Help → Copy dashboard URL", 8000)
+
+    def open_folder(self, folder: Path) -> None:
+        """Show a folder in the file manager (made first if it does not exist yet)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.statusBar().showMessage(f"No file manager opened {folder}", 8000)
+
+    def _copy(self, url: str | None) -> None:
         if url is None:
             self.statusBar().showMessage("The progress stream is not running.", 5000)
             return
-        clipboard = QGuiApplication.clipboard()
-        clipboard.setText(url)
+        QGuiApplication.clipboard().setText(url)
         self.statusBar().showMessage(f"Copied {url}", 5000)
 
     async def detach(self) -> None:

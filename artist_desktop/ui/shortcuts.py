@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from artist_desktop import APP_NAME
 from artist_desktop.ui.qt import QAction, QKeySequence, QObject, Qt
 
 StandardKey = QKeySequence.StandardKey
@@ -144,9 +143,10 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("refresh_deezer", "&Refresh Deezer fan counts", ("Shift+F5",), "Metrics"),
     Shortcut("find_deezer_ids", "Find &Deezer ids", ("Ctrl+Shift+D",), "Metrics"),
     Shortcut("refresh_history", "Refresh &history", ("Ctrl+H",), "Metrics"),
-    Shortcut("keyboard_shortcuts", "&Keyboard shortcuts", ("Ctrl+/",), "Help"),
-    Shortcut("about", f"&About {APP_NAME}", (StandardKey.HelpContents,), "Help"),
-    Shortcut("copy_stream_url", "&Copy progress stream URL", ("Ctrl+Shift+C",), "Help"),
+    # F1 is help: the keys; About needs none.
+    Shortcut("keyboard_shortcuts", "&Keyboard shortcuts", (StandardKey.HelpContents, "Ctrl+/"), "Help"),
+    Shortcut("open_dashboard", "Open the live &dashboard", ("Ctrl+Shift+O",), "Help"),
+    Shortcut("copy_dashboard_url", "&Copy dashboard URL", ("Ctrl+Shift+C",), "Help"),
     Shortcut("import_ids_accept", "Import", ("Ctrl+Return", "Ctrl+Enter"), None, Scope.IMPORT_IDS_DIALOG),
 )
 

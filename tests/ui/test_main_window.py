@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Slot
 
-from artist_desktop.config import load_settings
+from artist_desktop.config import load_settings, log_dir
 from artist_desktop.runtime import Runtime
 from artist_desktop.ui.main_window import MainWindow
-from artist_desktop.ui.qt import QMessageBox
+from artist_desktop.ui.qt import QDesktopServices, QMessageBox, QObject, QUrl
 
 pytestmark = pytest.mark.gui
 
@@ -70,3 +72,31 @@ def test_fatal_start_up_error_is_shown_and_closes_the_window(qtbot: Any) -> None
     assert box is not None and "redis-server not found" in box.text()
     with qtbot.waitSignal(window.closed, timeout=2000):
         box.button(QMessageBox.StandardButton.Close).click()
+
+
+class _UrlRecorder(QObject):
+    """Stands in for the file manager: QDesktopServices hands it the folders the app opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toLocalFile())
+
+
+def test_help_opens_the_log_and_data_folders(qtbot: Any, isolated_user_env: Any) -> None:
+    window = MainWindow(load_settings())
+    qtbot.addWidget(window)
+    names = [action.objectName() for action in window.help_menu.actions() if action.objectName()]
+    assert names[:2] == ["keyboard_shortcuts", "open_dashboard"] and names[-1] == "about"
+    opened = _UrlRecorder()
+    QDesktopServices.setUrlHandler("file", opened, "open")
+    try:
+        window.open_log_folder_action.trigger()
+        window.open_data_folder_action.trigger()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert opened.urls == [str(log_dir()), str(window.settings.data_dir)]
+    assert all(Path(folder).is_dir() for folder in opened.urls)

@@ -9,14 +9,27 @@ from typing import Any
 
 import httpx
 import pytest
+from PySide6.QtCore import Slot
 
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.runtime import Runtime
 from artist_desktop.services import ServiceClients
 from artist_desktop.ui.main_window import MainWindow
-from artist_desktop.ui.qt import QGuiApplication, Qt
+from artist_desktop.ui.qt import QDesktopServices, QGuiApplication, QObject, Qt, QUrl
 
 pytestmark = pytest.mark.gui
+
+
+class _UrlRecorder(QObject):
+    """Stands in for the browser: QDesktopServices hands it the URLs the app opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
 
 
 async def _health(url: str) -> httpx.Response:
@@ -52,10 +65,23 @@ def test_copy_stream_url_puts_the_live_address_on_the_clipboard_and_stop_frees_t
         window.activateWindow()
         qtbot.waitUntil(window.isActiveWindow, timeout=2000)
         qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        dashboard = f"http://127.0.0.1:{port}/"
+        qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == dashboard, timeout=2000)
+        assert window.statusBar().currentMessage() == f"Copied {dashboard}"
+        assert window.copy_stream_url_action in window.help_menu.actions()
+        window.copy_stream_url_action.trigger()  # for scripts: the stream itself
         expected = f"http://127.0.0.1:{port}/api/artists/progress"
         qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == expected, timeout=2000)
-        assert window.statusBar().currentMessage() == f"Copied {expected}"
-        assert window.copy_stream_url_action in window.help_menu.actions()
+        # Ctrl+Shift+O opens the dashboard in the browser (here: the URL handler a test installs).
+        opened = _UrlRecorder()
+        QDesktopServices.setUrlHandler("http", opened, "open")
+        try:
+            qtbot.keyClick(
+                window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+            )
+            qtbot.waitUntil(lambda: opened.urls == [dashboard], timeout=2000)
+        finally:
+            QDesktopServices.unsetUrlHandler("http")
         # The address is live: the same server answers its health check.
         response = run_async(_health(f"http://127.0.0.1:{port}/api/health"))
         assert response.status_code == 200
