@@ -9,9 +9,11 @@ A bad value raises :class:`SettingsError` naming the setting, e.g.
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -307,19 +309,61 @@ def with_overrides(settings: Settings, **values: Any) -> Settings:
         raise SettingsError(f"Invalid settings: {exc}") from None
 
 
-def save_settings(values: dict[str, Any]) -> Path:
-    """Write the non-secret settings to the settings file and secrets to the keyring.
+class SecretStore(enum.StrEnum):
+    """Where a saved secret went: the OS keyring; the settings file (0600) when the user chose it because no
+    keyring exists; or this process's environment only ("this session": gone when the app stops)."""
 
-    Secrets fall back to the file (readable by the user only) when no keyring exists.
+    KEYRING = "keyring"
+    FILE = "file"
+    SESSION = "session"
+
+    def sentence(self, path: Path) -> str:
+        """How the settings dialog says where the secret is."""
+        if self is SecretStore.KEYRING:
+            return "the secret is in the system keyring"
+        if self is SecretStore.FILE:
+            return f"the secret is in {path} (readable only by you)"
+        return "the secret is kept for this session only: enter it again after the app stops"
+
+
+class NoKeyringError(SettingsError):
+    """A secret is to be saved and the system has no keyring: the caller must choose `SecretStore.FILE` or
+    `SecretStore.SESSION` (the app never writes a secret to a file without being told to)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSettings:
+    """Where `save_settings` wrote: the settings file, and where the secrets went (None: no secret saved)."""
+
+    path: Path
+    secrets: SecretStore | None
+
+
+def save_settings(values: dict[str, Any], *, without_keyring: SecretStore | None = None) -> SavedSettings:
+    """Write the non-secret settings to the settings file and secrets to the OS keyring.
+
+    With no keyring, a non-empty secret raises `NoKeyringError` unless ``without_keyring`` says where it goes:
+    `SecretStore.FILE` (the settings file, mode 0600) or `SecretStore.SESSION` (this process's environment
+    only, which a restart started from this process inherits). A secret is never logged.
     """
     path = settings_file()
     current: dict[str, Any] = {}
     if path.exists():
         current = tomllib.loads(path.read_text(encoding="utf-8"))
+    secrets: SecretStore | None = None
     for key, value in values.items():
-        if key in SECRET_SETTINGS and store_secret(key, str(value)):
-            current.pop(key, None)
-            continue
+        if key in SECRET_SETTINGS and value not in (None, ""):
+            if store_secret(key, str(value)):
+                current.pop(key, None)
+                secrets = SecretStore.KEYRING
+                continue
+            if without_keyring is None:
+                raise NoKeyringError(f"There is no system keyring to keep the {key.replace('_', ' ')} in.")
+            secrets = without_keyring
+            if without_keyring is SecretStore.SESSION:
+                os.environ[f"{ENV_PREFIX}{key.upper()}"] = str(value)
+                current.pop(key, None)
+                continue
         if value is None or value == "":
             current.pop(key, None)
         else:
@@ -329,7 +373,7 @@ def save_settings(values: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_dump_toml(current), encoding="utf-8")
     path.chmod(0o600)
-    return path
+    return SavedSettings(path, secrets)
 
 
 def _dump_toml(values: dict[str, Any]) -> str:

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from artist_desktop.config import SettingsError, load_settings, save_settings, settings_file, with_overrides
+from artist_desktop.config import (
+    NoKeyringError,
+    SecretStore,
+    SettingsError,
+    load_settings,
+    save_settings,
+    settings_file,
+    with_overrides,
+)
 from artist_desktop.store.database import normalise_url
 
 
@@ -60,7 +68,13 @@ def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str,
 
 
 def test_settings_file_round_trip_and_env_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    path = save_settings({"concurrency": 7, "spotify_client_id": "abc", "spotify_client_secret": "s3cret"})
+    values = {"concurrency": 7, "spotify_client_id": "abc", "spotify_client_secret": "s3cret"}
+    with pytest.raises(NoKeyringError):  # no keyring here (ARTIST_DESKTOP_NO_KEYRING): never a silent file
+        save_settings(values)
+    assert not settings_file().exists()
+    saved = save_settings(values, without_keyring=SecretStore.FILE)
+    path = saved.path
+    assert saved.secrets is SecretStore.FILE and "readable only by you" in saved.secrets.sentence(path)
     assert path == settings_file()
     assert path.stat().st_mode & 0o777 == 0o600
     settings = load_settings()
@@ -69,6 +83,18 @@ def test_settings_file_round_trip_and_env_wins(monkeypatch: pytest.MonkeyPatch) 
     assert settings.has_spotify_credentials
     monkeypatch.setenv("ARTIST_DESKTOP_CONCURRENCY", "2")
     assert load_settings().concurrency == 2
+
+
+def test_a_secret_for_this_session_only_never_reaches_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARTIST_DESKTOP_SPOTIFY_CLIENT_SECRET", raising=False)
+    saved = save_settings(
+        {"spotify_client_id": "abc", "spotify_client_secret": "s3cret"}, without_keyring=SecretStore.SESSION
+    )
+    assert saved.secrets is SecretStore.SESSION
+    assert "s3cret" not in saved.path.read_text(encoding="utf-8")
+    assert load_settings().spotify_client_secret.get_secret_value() == "s3cret"  # this process still has it
+    monkeypatch.delenv("ARTIST_DESKTOP_SPOTIFY_CLIENT_SECRET")
+    assert not load_settings().has_spotify_credentials  # the next start asks again
 
 
 def test_saving_a_bad_value_writes_nothing() -> None:

@@ -495,9 +495,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.settings, self.tasks, self)
-            self.settings_dialog.accepted.connect(
-                lambda: self.statusBar().showMessage("Settings saved: they apply when the app starts again", 8000)
-            )
+            dialog = self.settings_dialog
+            dialog.accepted.connect(lambda: self.statusBar().showMessage(dialog.saved_note, 12000))
             self.settings_dialog.finished.connect(self._settings_closed)
         self.settings_dialog.open()
         return self.settings_dialog

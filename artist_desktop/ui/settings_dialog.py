@@ -10,7 +10,15 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from artist_desktop import connection_checks
-from artist_desktop.config import Settings, SettingsError, load_settings, save_settings, settings_file
+from artist_desktop.config import (
+    NoKeyringError,
+    SecretStore,
+    Settings,
+    SettingsError,
+    load_settings,
+    save_settings,
+    settings_file,
+)
 from artist_desktop.ui.palette import ERROR_COLOR, SUCCESS_COLOR
 from artist_desktop.ui.qt import (
     QDialog,
@@ -43,6 +51,10 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._settings = settings
         self._tasks = tasks
+        #: What the window says once saved (where the secret went, when one was saved).
+        self.saved_note = "Settings saved: they apply when the app starts again"
+        #: The "no system keyring" question while it is open.
+        self.secret_box: QMessageBox | None = None
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.client_id = QLineEdit(settings.spotify_client_id, self)
@@ -169,15 +181,52 @@ class SettingsDialog(QDialog):
         several = "\n" in text.strip()
         label.setStyleSheet("" if ok and several else f"color: {(SUCCESS_COLOR if ok else ERROR_COLOR).name()};")
 
-    def save(self) -> None:
+    def save(self, without_keyring: SecretStore | None = None) -> None:
+        """Save; with no system keyring and a secret to keep, ask where it goes first (`ask_secret_store`)."""
         if self.validated() is None:
             return
         try:
-            save_settings(self.values())
+            saved = save_settings(self.values(), without_keyring=without_keyring)
+        except NoKeyringError:
+            self.ask_secret_store()
+            return
         except (SettingsError, OSError) as exc:
             self.show_error(str(exc))
             return
+        self.saved_note = "Settings saved: they apply when the app starts again" + (
+            f"; {saved.secrets.sentence(saved.path)}" if saved.secrets is not None else ""
+        )
         self.accept()
+
+    def ask_secret_store(self) -> QMessageBox:
+        """No system keyring: keep the secret in the settings file (readable only by you) or for this session."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "No system keyring",
+            "This system has no keyring to keep the Spotify client secret in.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("no_keyring")
+        box.setInformativeText(
+            f"Store it in {settings_file()}, readable only by you, or keep it for this session only "
+            "(you enter it again after the app stops)."
+        )
+        in_file = box.addButton("Store in the settings file", QMessageBox.ButtonRole.AcceptRole)
+        in_file.setObjectName("secret_in_file")
+        session = box.addButton("This session only", QMessageBox.ButtonRole.ActionRole)
+        session.setObjectName("secret_for_session")
+
+        def chosen(button: Any) -> None:
+            if button is in_file:
+                self.save(SecretStore.FILE)
+            elif button is session:
+                self.save(SecretStore.SESSION)
+
+        box.buttonClicked.connect(chosen)
+        box.open()
+        self.secret_box = box
+        return box
 
 
 def offer_first_run(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.config import load_settings
+from artist_desktop.config import load_settings, settings_file
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.qt import QKeySequence, QLabel, QPushButton, Qt
 from artist_desktop.ui.settings_dialog import SettingsDialog
@@ -45,15 +45,39 @@ def test_settings_dialog_shows_concurrency_0_inline_and_tests_connections(qtbot:
     assert load_settings().concurrency == 6
 
 
+def test_without_a_keyring_saving_a_secret_asks_where_it_goes(
+    qtbot: Any, offline_desktop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARTIST_DESKTOP_SPOTIFY_CLIENT_SECRET", raising=False)
+    window = offline_desktop.window
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(SettingsDialog, "settings_dialog")
+    assert dialog is not None
+    dialog.client_secret.clear()
+    qtbot.keyClicks(dialog.client_secret, "n3w-s3cret")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    box = dialog.secret_box
+    assert box is not None and box.isVisible() and "no keyring" in box.text()
+    assert dialog.isVisible()  # nothing saved until the question is answered
+    qtbot.mouseClick(box.findChild(QPushButton, "secret_for_session"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    assert "for this session only" in window.statusBar().currentMessage()
+    assert "n3w-s3cret" not in settings_file().read_text(encoding="utf-8")
+    assert load_settings().spotify_client_secret.get_secret_value() == "n3w-s3cret"
+
+
 def test_every_action_has_its_shortcut_in_the_menus(qtbot: Any) -> None:
     window = MainWindow(load_settings())
     qtbot.addWidget(window)
     shortcuts = {
         action.text().replace("&", ""): action.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
-        for menu in (window.file_menu, window.import_menu, window.view_menu, window.help_menu)
+        for menu in (window.file_menu, window.import_menu, window.view_menu)
         for action in menu.actions()
         if not action.isSeparator()
     }
+    # Help's rarely used entries (About, the folders, the raw stream URL) go by their mnemonic (Alt+H, letter).
+    help_items = [action for action in window.help_menu.actions() if not action.isSeparator()]
+    assert all("&" in action.text() for action in help_items), [a.text() for a in help_items]
     assert shortcuts["Find artists"] == "Ctrl+F"
     assert shortcuts["Process all"] == "Ctrl+Return"
     assert shortcuts["Remove from selection"] == "Del"
