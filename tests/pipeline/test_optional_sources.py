@@ -122,3 +122,19 @@ async def test_an_image_host_asking_for_a_days_pause_costs_that_image_never_the_
     assert "asked to wait 86400 s): available again at" in finals[paused.spotify_id].details
     assert f"Image {paused.spotify_id}" in finals[paused.spotify_id].details
     assert api_double.rejections(IMAGES) == 1  # the host was asked once: its pause holds every later image
+
+
+async def test_musicbrainz_answering_an_html_503_page_costs_a_warning_not_a_retry_budget_per_artist(
+    app: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
+) -> None:
+    """The reported shape: MusicBrainz down behind its proxy answers 503 with an HTML page. Four artists used to
+    spend the whole retry budget each (44.8 s for 4); now they share one coalesced lookup and its retries, and
+    each gets a readable warning (no HTML in it). The wall-time figure is bench/batch_import.py's."""
+    page = "<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"
+    api_double.inject(MUSICBRAINZ, "*", Fault(status=503, body=page, content_type="text/html"), times=None)
+    artists = catalog_artists[:4]
+    finals = await _import(app, artists)
+    assert api_double.request_count(MUSICBRAINZ) <= FAST_RETRY.max_attempts  # one batch, not one per artist
+    for artist in artists:
+        details = finals[artist.spotify_id].details
+        assert "MusicBrainz" in details and "<html" not in details.lower(), details
