@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import pickle
 import time
 from datetime import UTC, datetime, timedelta
@@ -56,11 +55,10 @@ async def test_the_window_is_held_a_margin_longer_than_the_quota() -> None:
     """The service counts from each request's arrival, a few ms after admission: the gate leaves room for them."""
     gate = RateGate("Test", 1, 0.2)
     assert gate.margin == MIN_MARGIN and gate.rate == 1 / (0.2 + MIN_MARGIN)
-    admitted: list[float] = []
+    started = time.monotonic()
     for _ in range(3):
         await gate.acquire()
-        admitted.append(time.monotonic())
-    assert all(later - earlier >= 0.2 + MIN_MARGIN - 0.002 for earlier, later in itertools.pairwise(admitted))
+    assert time.monotonic() - started >= 2 * (0.2 + MIN_MARGIN) - 0.005  # not 2 * 0.2: the margin is kept
     assert RateGate("Test", 50, 5.0).margin == 5.0 * MARGIN_FRACTION
 
 

@@ -6,7 +6,6 @@ Real Redis (the session's redis-server on a unix socket), the API double on loop
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -43,16 +42,21 @@ def deezer(double: ApiDouble, gate: RateGate) -> DeezerClient:
 async def test_two_processes_sharing_redis_stay_under_the_quota_the_double_enforces(
     double: ApiDouble, connections: tuple[Redis, Redis], redis_prefix: str
 ) -> None:
-    double.set_rate_limit(DEEZER, (4, 1.0))  # Deezer's 50 per 5 s, shrunk to keep the test short
-    quota = Quota(4, 1.0)
+    quota = Quota(4, 1.0)  # Deezer's 50 per 5 s, shrunk to keep the test short
     gates = [
         SharedGates(redis, redis_prefix).gate("Deezer", double.urls.deezer_api_url, quota) for redis in connections
     ]
     names = ["Daft Punk", "Queen", "ABBA", "Radiohead"]
-    started = time.monotonic()
     async with deezer(double, gates[0]) as one, deezer(double, gates[1]) as other:
+        # Warm up (connections, Redis scripts, lazy imports): on a loaded machine these one-time costs can hold
+        # a cold process's first requests back past the gate's margin after their admission.
+        await asyncio.gather(*(client.search_artists("Queen") for client in (one, other) for _ in range(2)))
+        await asyncio.sleep(1.0 + MIN_MARGIN)
+        double.set_rate_limit(DEEZER, (4, 1.0))
+        double.reset_counters()
+        started = time.monotonic()
         found = await asyncio.gather(*(client.search_artists(name) for client in (one, other) for name in names * 2))
-    elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started
     assert all(found)
     assert double.request_count(DEEZER) == 16
     assert double.rejections(DEEZER) == 0
@@ -82,12 +86,12 @@ async def test_a_retry_after_seen_by_one_process_holds_the_other(
     double.inject(DEEZER, "*", Fault.http(503, retry_after=1), times=1)
     gates = [SharedGates(redis, redis_prefix).gate("Deezer", double.urls.deezer_api_url, None) for redis in connections]
     async with deezer(double, gates[0]) as one, deezer(double, gates[1]) as other:
+        started = time.monotonic()
         with pytest.raises(Exception, match="Deezer is unavailable"):
             await one.search_artists("Queen")
         assert gates[1].closed_for == 0  # the other process has not asked yet
-        started = time.monotonic()
         assert await other.search_artists("Queen")
-    assert time.monotonic() - started >= 0.9  # it waited for the door the first one's answer closed
+    assert time.monotonic() - started >= 0.99  # it waited for the door the first one's answer closed
     assert gates[1].closed_for == 0
 
 
@@ -102,7 +106,7 @@ async def test_a_door_closed_for_hours_turns_the_other_process_away_with_the_res
     started = time.monotonic()
     with pytest.raises(Exception, match=r"^Spotify's daily quota is used up: available again at "):
         await second.acquire()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2  # one Redis round trip, no sleep
     assert second.resume_at is not None and 7190 < second.closed_for <= 7200
 
 
@@ -142,15 +146,9 @@ async def test_the_margin_keeps_the_window_a_little_longer_than_the_quota(
         SharedGates(redis, redis_prefix).gate("MusicBrainz", "https://musicbrainz.org", Quota(1, 1.0))
         for redis in connections
     ]
-    admitted: list[float] = []
-
-    async def take(gate: RateGate) -> None:
-        await gate.acquire()
-        admitted.append(time.time())
-
-    await asyncio.gather(*(take(gates[n % 2]) for n in range(3)))
-    admitted.sort()
-    assert all(later - earlier >= 1.0 + MIN_MARGIN - 0.002 for earlier, later in itertools.pairwise(admitted))
+    started = time.monotonic()
+    await asyncio.gather(*(gates[n % 2].acquire() for n in range(3)))
+    assert time.monotonic() - started >= 2 * (1.0 + MIN_MARGIN) - 0.005  # not 2 * 1.0: the margin is kept
 
 
 def test_a_gate_shared_through_redis_counts_whole_seconds(redis_url: str) -> None:
@@ -189,11 +187,11 @@ async def test_build_clients_with_redis_shares_the_gates_of_every_client_set(
             assert clients.musicbrainz.gate.shared is not None and clients.musicbrainz.gate.limit == 1
             assert clients.spotify.gate.shared is not None and clients.spotify.gate.limit is None
         queen = artist_named(double, "Queen")
+        started = time.monotonic()
         one.spotify.gate.close_for(1.0)
         await one.spotify.gate.flush()
-        started = time.monotonic()
         assert (await other.spotify.get_artist(queen.spotify_id)).name == "Queen"
-        assert time.monotonic() - started >= 0.9
+        assert time.monotonic() - started >= 0.99
         assert double.rejections(SPOTIFY) == 0
     finally:
         await one.aclose()
