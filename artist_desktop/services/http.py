@@ -158,7 +158,8 @@ class SharedGates:
 
         The margin check reads ``limits``'s window over ``period + margin`` seconds; the admission itself is
         ``limits``'s atomic moving-window hit over ``period``, so the quota holds whatever other processes do
-        between the two (the margin is then a few ms short at worst).
+        between the two. (A process that admits between another's read and hit can leave that one a margin
+        short by the gap between two earlier admissions: never below the quota itself.)
         """
         item = RateLimitItemPerSecond(limit, period)
         oldest, count = await self._storage.get_moving_window(
