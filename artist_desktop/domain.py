@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -297,6 +298,31 @@ class ImportRequest:
     name: str = ""
     spotify_artist: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        # The one check: ids are read from what people paste where they enter (spotify_id_from_text,
+        # parse_artist_lines); past this point an ImportRequest's id is a valid one.
+        if not is_spotify_id(self.spotify_id):
+            raise ValueError(f"Not a Spotify artist id: {self.spotify_id!r} (22 letters and digits)")
+
+    @classmethod
+    def many(cls, items: Iterable[ImportRequest | tuple[str, str]]) -> list[ImportRequest]:
+        """Requests for ``items`` (requests, or ``(spotify id, display name)`` pairs), in order.
+
+        Raises ValueError naming every malformed id (``Not Spotify artist ids: abc, 123``).
+        """
+        requests: list[ImportRequest] = []
+        bad: list[str] = []
+        for item in items:
+            if isinstance(item, ImportRequest):
+                requests.append(item)
+            elif is_spotify_id(item[0]):
+                requests.append(cls(item[0], item[1]))
+            else:
+                bad.append(item[0])
+        if bad:
+            raise ValueError("Not Spotify artist ids: " + ", ".join(bad))
+        return requests
+
 
 @dataclass(frozen=True, slots=True)
 class ServicePause:
@@ -467,9 +493,14 @@ def slugify(name: str) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """The form two artist names are compared in (case, accents, punctuation and spacing ignored)."""
+    """The form two artist names are compared in (case, accents, punctuation and spacing ignored).
+
+    Never erases a name: one made only of symbols (``!!!``, ``+/-``, ``🍓``) is compared as it is written,
+    in NFKC, case-folded, its spaces collapsed (``！！！`` is ``!!!``). Only a blank name gives "".
+    """
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w]+", " ", no_marks).split())
+    words = " ".join(re.sub(r"[^\w]+", " ", no_marks).split())
+    return words or " ".join(unicodedata.normalize("NFKC", name).casefold().split())

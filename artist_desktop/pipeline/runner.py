@@ -41,7 +41,6 @@ from artist_desktop.domain import (
     ProgressUpdate,
     ServicePause,
     Stage,
-    is_spotify_id,
     utcnow,
 )
 from artist_desktop.pipeline.media_cache import MediaCache
@@ -103,10 +102,6 @@ def _local_process_is_gone(worker: str) -> bool:
     return False
 
 
-def invalid_spotify_ids(ids: Iterable[str]) -> list[str]:
-    return [value for value in ids if not is_spotify_id(value)]
-
-
 class BatchRunner:
     """Runs import jobs from the ledger, at most `in_flight` at once.
 
@@ -154,10 +149,7 @@ class BatchRunner:
         request; a bare id, or a ``(spotify id, display name)`` pair, fetches the artist in METADATA.
         Raises ValueError naming every malformed id (nothing is queued then).
         """
-        requests = [item if isinstance(item, ImportRequest) else ImportRequest(item[0], item[1]) for item in items]
-        bad = invalid_spotify_ids(request.spotify_id for request in requests)
-        if bad:
-            raise ValueError("Not Spotify artist ids: " + ", ".join(bad))
+        requests = ImportRequest.many(items)  # a request's id is valid; pairs are checked here, all at once
         async with self.database.session() as session, session.begin():
             queued = await jobs.enqueue_jobs(session, requests)
             pause = await service_state.active_pause(session, SPOTIFY)
