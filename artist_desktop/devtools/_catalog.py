@@ -98,7 +98,11 @@ def _artist(raw: dict[str, Any]) -> CatalogArtist:
 def load_catalog(path: Path | None = None) -> Catalog:
     """Read the catalog (the bundled one by default)."""
     source = path if path is not None else resource_path("catalog.json")
-    data = json.loads(source.read_text(encoding="utf-8"))
+    return catalog_from_data(json.loads(source.read_text(encoding="utf-8")))
+
+
+def catalog_from_data(data: dict[str, Any]) -> Catalog:
+    """A catalog from the JSON shape of ``catalog.json`` (``{"artists": [...], "deezer_only": [...]}``)."""
     return Catalog(
         artists=[_artist(raw) for raw in data["artists"]],
         deezer_only=list(data.get("deezer_only", ())),

@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -249,7 +250,8 @@ class DeezerDouble:
                     {"error": {"type": "MissingParameterException", "message": "Missing parameters: q", "code": 501}}
                 )
             index, limit = _paging(params, SEARCH_PAGE)
-            page = _page(request, f"/search/artist?q={query}", self._catalog.search_deezer(query), index, limit)
+            found = self._catalog.search_deezer(query)  # names of symbols only are found by themselves ("+/-")
+            page = _page(request, f"/search/artist?q={quote(query, safe='')}", found, index, limit)
             page["data"] = [self._artist_json(request, raw) for raw in page["data"]]
             return JSONResponse(page)
 
