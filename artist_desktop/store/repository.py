@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artist_desktop.domain import ArtistRecord, Platform, utcnow
@@ -109,7 +110,9 @@ async def upsert_platform_id(session: AsyncSession, artist_id: int, platform: st
     """Record (or change) the artist's id on ``platform``.
 
     Raises :class:`PlatformIdConflict` when another artist already has that id, so the caller can
-    decide (skip the id, merge the artists) instead of breaking its transaction on a constraint.
+    decide (skip the id, merge the artists) instead of breaking its transaction on a constraint: also
+    when another transaction recorded it between the check and the write (the write runs in a savepoint,
+    rolled back then), so the caller's transaction stays usable either way.
     """
     owner = await find_artist_id_by_platform(session, platform, platform_id)
     if owner == artist_id:
@@ -117,12 +120,19 @@ async def upsert_platform_id(session: AsyncSession, artist_id: int, platform: st
     if owner is not None:
         raise PlatformIdConflict(platform, platform_id, owner, artist_id)
     stmt = insert(session, ArtistPlatformId).values(artist_id=artist_id, platform=platform, platform_id=platform_id)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[ArtistPlatformId.artist_id, ArtistPlatformId.platform],
-            set_={"platform_id": stmt.excluded.platform_id},
-        )
-    )
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[ArtistPlatformId.artist_id, ArtistPlatformId.platform],
+                    set_={"platform_id": stmt.excluded.platform_id},
+                )
+            )
+    except IntegrityError as exc:
+        owner = await find_artist_id_by_platform(session, platform, platform_id)
+        if owner is None or owner == artist_id:
+            raise
+        raise PlatformIdConflict(platform, platform_id, owner, artist_id) from exc
 
 
 async def delete_platform_id(session: AsyncSession, artist_id: int, platform: str) -> bool:
