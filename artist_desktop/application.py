@@ -60,6 +60,7 @@ __all__ = [
     "ProgressCallback",
     "QueuedArtist",
     "RefreshRunRow",
+    "ResumedQueue",
     "SearchOutcome",
 ]
 
@@ -149,6 +150,15 @@ class QueuedArtist:
     status: JobStatus
 
 
+class ResumedQueue(dict[str, str]):
+    """What `Application.resume_queue` found: the unfinished jobs' names by Spotify id (a dict, as before),
+    and `resumed`, how many of them were interrupted imports (running when their process stopped)."""
+
+    def __init__(self, names: dict[str, str], resumed: int = 0) -> None:
+        super().__init__(names)
+        self.resumed = resumed
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshRunRow:
     """One past Deezer refresh run as the history lists it."""
@@ -228,19 +238,20 @@ class Application:
         """Queue artists for import in the shared job ledger; returns the ids queued (see `BatchRunner.enqueue`)."""
         return await self._runtime.runner.enqueue(requests)
 
-    async def resume_queue(self) -> dict[str, str]:
+    async def resume_queue(self) -> ResumedQueue:
         """Start-up: put back jobs a stopped process left running, re-announce every unfinished job on the bus,
         and start this machine's worker unless team mode leaves importing to `serve` workers.
 
-        Returns the unfinished jobs' names by Spotify id (progress updates carry no name)."""
+        Returns the unfinished jobs' names by Spotify id (progress updates carry no name), with
+        ``.resumed``: how many interrupted imports were put back ("Resumed 17 interrupted imports")."""
         runner = self._runtime.runner
-        await runner.resume_interrupted()
+        resumed = await runner.resume_interrupted()
         waiting = await self.unfinished_jobs()
         if waiting:
             await runner.enqueue([(job.spotify_id, job.name) for job in waiting])
         if self.settings.runs_local_worker:
             runner.start()
-        return {job.spotify_id: job.name for job in waiting}
+        return ResumedQueue({job.spotify_id: job.name for job in waiting}, resumed)
 
     async def unfinished_jobs(self) -> list[QueuedArtist]:
         """Queued and running jobs in selection order: the queue that survives a restart."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -26,13 +26,14 @@ from artist_desktop.ui.library_actions import LibraryActions
 from artist_desktop.ui.metrics_menu import MetricsActions
 from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR
 from artist_desktop.ui.pauses import hourglass_pixmap
-from artist_desktop.ui.progress import ProgressModel, ProgressPanel
+from artist_desktop.ui.progress import ProgressCounts, ProgressModel, ProgressPanel, summary_text
 from artist_desktop.ui.qt import (
     QAction,
     QCloseEvent,
     QDesktopServices,
     QEvent,
     QGuiApplication,
+    QKeyEvent,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -55,7 +56,7 @@ from artist_desktop.ui.shortcuts_dialog import show_shortcuts
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from artist_desktop.application import Application, Health
+    from artist_desktop.application import Application, Health, ResumedQueue
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.import_ids_dialog: ImportIdsDialog | None = None
         self._waiting_rows = 0
+        #: Set once the user confirmed quitting while imports were active.
+        self._quit_confirmed = False
         self.setWindowTitle(APP_NAME + (" — demo data" if settings.demo else ""))
         self.resize(1200, 760)
         self._build_central()
@@ -162,7 +165,8 @@ class MainWindow(QMainWindow):
         self.progress_panel.remove_requested.connect(self.remove)
         self.progress_model.names_wanted.connect(self._look_up_names)
         self.progress_model.artists_completed.connect(self._artists_completed)
-        self.progress_model.totals_changed.connect(self._show_totals)
+        self.progress_model.counts_changed.connect(self._show_totals)
+        self.progress_panel.message_shown.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
     def _action(self, action_id: str, slot: object) -> QAction:
         """A window action with its text and keys from the shortcut table."""
@@ -257,6 +261,9 @@ class MainWindow(QMainWindow):
         self.overall_progress.setTextVisible(True)
         self.overall_progress.setVisible(False)
         self.overall_label.setVisible(False)
+        self.active_label = QLabel(self)
+        self.active_label.setObjectName("active_label")
+        self.active_label.setVisible(False)
         self.demo_label = QLabel("Demo data", self)
         self.demo_label.setObjectName("demo_label")
         self.demo_label.setVisible(self.settings.demo)
@@ -283,6 +290,7 @@ class MainWindow(QMainWindow):
             self.spotify_pause_icon,
             self.spotify_pause_label,
             self.team_label,
+            self.active_label,
             self.overall_label,
             self.overall_progress,
             self.demo_label,
@@ -318,7 +326,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.set_fetcher(application.fetch_image)
         self.search_panel.set_search(application.search_artists, application.look_up_pasted)
         self.tasks.run(self._follow_progress(application), name="progress-subscription")
-        self.tasks.run(application.resume_queue(), self.progress_model.set_names, name="runner-start")
+        self.tasks.run(application.resume_queue(), self._queue_resumed, name="runner-start")
         self.refresh_library()
         self._refresh_health()
         self._health_timer.start()
@@ -328,6 +336,12 @@ class MainWindow(QMainWindow):
         if (taken := application.stream_port_taken) is not None:
             port, url = taken
             self.statusBar().showMessage(f"Port {port} is taken: the progress stream is at {url}", 15000)
+
+    def _queue_resumed(self, names: ResumedQueue) -> None:
+        """Start-up's queue is back: name its rows, and say so when interrupted imports were resumed."""
+        self.progress_model.set_names(names)
+        if resumed := names.resumed:
+            self.statusBar().showMessage(f"Resumed {resumed} interrupted import{'s' if resumed != 1 else ''}", 15000)
 
     def stream_url(self) -> str | None:
         """The progress stream's address for other consumers (a browser, curl, a script)."""
@@ -381,11 +395,50 @@ class MainWindow(QMainWindow):
         self.relaunch_arguments = list(arguments)
         self.close()
 
+    def _active_imports(self) -> int:
+        """Imports queued, running or waiting while the app runs (what Quit and Cancel all would stop)."""
+        return self.progress_model.counts().active if self.application is not None else 0
+
+    def _confirm(self, name: str, title: str, text: str, info: str, go: str, then: Callable[[], object]) -> QMessageBox:
+        """Ask before stopping work (window-modal, not blocking): `go` runs `then`; Cancel, the default and
+        Esc, does nothing."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName(name)
+        box.setInformativeText(info)
+        go_button = box.addButton(go, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: then() if box.clickedButton() is go_button else None)
+        box.open()
+        return box
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._quit_confirmed and (active := self._active_imports()):
+            event.ignore()
+            self._confirm(
+                "confirm_quit",
+                f"Quit {APP_NAME}?",
+                f"{active} import{'s are' if active != 1 else ' is'} still queued or running.",
+                "They resume the next time the app starts.",
+                "&Quit",
+                self._quit_confirmed_now,
+            )
+            return
         self.save_state()
         event.accept()
         self.hide()
         self.closed.emit()
+
+    def _quit_confirmed_now(self) -> None:
+        self._quit_confirmed = True
+        self.close()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A key of a disabled import action (Retry selected with nothing selected…) says why in the status
+        bar instead of doing nothing silently."""
+        if not self.progress_panel.explain_key(event):
+            super().keyPressEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -463,7 +516,19 @@ class MainWindow(QMainWindow):
         self.tasks.run(self._require().cancel(spotify_ids), name="cancel")
 
     def cancel_all(self) -> None:
-        self.tasks.run(self._require().cancel_all(), name="cancel-all")
+        """Cancel every unfinished import, after asking when some are queued or running."""
+        application = self._require()
+        if not (active := self._active_imports()):
+            self.tasks.run(application.cancel_all(), name="cancel-all")
+            return
+        self._confirm(
+            "confirm_cancel_all",
+            "Cancel all imports?",
+            f"Cancel {active} queued or running import{'s' if active != 1 else ''}?",
+            "Artists already imported stay in the library; Retry all failed queues the cancelled ones again.",
+            "Cancel &all",
+            lambda: self.tasks.run(application.cancel_all(), name="cancel-all"),
+        )
 
     def remove(self, spotify_ids: list[str]) -> None:
         self.tasks.run(self._require().remove(spotify_ids), lambda _none: self.progress_model.remove(spotify_ids))
@@ -521,14 +586,21 @@ class MainWindow(QMainWindow):
                 replace=True,
             )
 
-    def _show_totals(self, finished: int, failed: int, total: int, percent: int) -> None:
-        visible = total > 0
+    def _show_totals(self, counts: ProgressCounts) -> None:
+        """The status bar: "3/17 done, 1 with warnings, 8 failed, 4 cancelled", what is still active
+        ("1 running · 1 queued"), and a bar of the finished-ok share (full only when every artist imported)."""
+        visible = counts.total > 0
         self.overall_progress.setVisible(visible)
         self.overall_label.setVisible(visible)
-        self.overall_progress.setValue(percent)
-        text = f"{finished}/{total} done" + (f", {failed} failed" if failed else "")
+        self.overall_progress.setValue(counts.percent)
+        finished = [part for part, state in counts.parts() if not state.is_active]
+        active = [part for part, state in counts.parts() if state.is_active]
+        text = f"{counts.done}/{counts.total} done" + "".join(f", {part}" for part in finished)
         self.overall_label.setText(text)
-        self.overall_progress.setToolTip(text)
+        self.active_label.setText(" · ".join(active))
+        self.active_label.setVisible(bool(active))
+        for widget in (self.overall_label, self.overall_progress, self.active_label):
+            widget.setToolTip(summary_text(counts))
         waiting = self.progress_model.waiting()
         if waiting != self._waiting_rows:  # rows started or stopped waiting: say why without the 5 s delay
             self._waiting_rows = waiting

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from artist_desktop.config import load_settings
+from artist_desktop.domain import ProgressUpdate, Stage
 from artist_desktop.ui import shortcuts
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.metrics_menu import FIND_TASK, REFRESH_TASK, MetricsActions
@@ -94,6 +95,21 @@ def _focused(qtbot: Any, widget: QWidget) -> QWidget:
     return widget
 
 
+#: The import actions apply only to rows they can change (a failed, a running and a complete one, selected).
+PROGRESS_ACTIONS = {"retry_selected", "retry_all_failed", "cancel_selected", "cancel_all", "remove_finished"}
+
+
+def _progress_rows(window: MainWindow) -> None:
+    """Rows every import action applies to, all selected."""
+    ids = [f"{n:022d}" for n in (9001, 9002, 9003)]
+    model = window.progress_model
+    model.apply(ProgressUpdate(ids[0], Stage.ERROR, 30, "Deezer down", payload={"reason": "Deezer down"}))
+    model.apply(ProgressUpdate(ids[1], Stage.MEDIA, 60, "Downloading"))
+    model.apply(ProgressUpdate(ids[2], Stage.COMPLETE, 100, "Imported"))
+    model.flush()
+    window.progress_panel.view.selectAll()
+
+
 def test_every_registered_shortcut_fires_its_action_on_the_real_window(qtbot: Any, desktop: Any) -> None:
     window: MainWindow = desktop.window
     _active(qtbot, window)
@@ -119,10 +135,20 @@ def test_every_registered_shortcut_fires_its_action_on_the_real_window(qtbot: An
             assert isinstance(action, QAction), f"no action {shortcut.action_id!r} in {root.objectName()}"
             if shortcut.action_id == "process_all":
                 window.queue_panel.add([(f"0{len(pressed):021d}", "Queued Artist")])  # enabled with a queue only
+            if shortcut.action_id in PROGRESS_ACTIONS:
+                _progress_rows(window)
             assert action.isEnabled(), shortcut.action_id
             _press(qtbot, target, action, sequence)
+            if shortcut.action_id == "cancel_all":
+                confirm = window.findChild(QMessageBox, "confirm_cancel_all")
+                assert isinstance(confirm, QMessageBox)
+                confirm.reject()  # it asks first while imports run (tests/ui/test_confirmations.py)
             pressed.append((shortcut.action_id, sequence.toString(PORTABLE)))
             if shortcut.action_id == "quit":
+                confirm = window.findChild(QMessageBox, "confirm_quit")
+                if confirm is not None:  # imports still run: it asks first (tests/ui/test_confirmations.py)
+                    confirm.accept()
+                    window._quit_confirmed_now()
                 qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
             else:
                 _settle(qtbot, window)
