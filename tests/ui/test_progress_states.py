@@ -103,7 +103,6 @@ def test_counts_per_state_after_a_mixed_batch(
 
     panel.view.clearSelection()
     window.progress_panel.grab().save(str(tmp_path / "progress-mixed.png"))
-    window.progress_panel.grab().save("/tmp/shots/progress-mixed.png")
 
     # The last two cancelled too: everything has finished, yet only 3 of 10 are done and the bar says 30 %.
     _publish(
