@@ -13,7 +13,10 @@ top tracks come from Deezer's keyless ``/artist/{id}/top`` unless the app has Ex
 MusicBrainz is asked for the whole batch at once (:mod:`~artist_desktop.pipeline.coalesce`): the artists of a
 batch wait together ("Waiting for MusicBrainz (batch of 37)") and share one URL lookup, then one ``arid:``
 search for the gender and life-span a URL's relation does not give; 100 artists cost two requests. Deezer
-costs one search per artist (its match carries ``nb_fan`` and ``nb_album``) plus the top-tracks request.
+costs one search per artist (its match carries ``nb_fan`` and ``nb_album``; an id the library already holds is
+asked for directly instead) plus the top-tracks request. Only a sure Deezer match is kept
+(:mod:`~artist_desktop.services.deezer_matcher`); an optional id (Deezer, MusicBrainz) another artist already
+holds is left out with a warning, and STORE completes.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from artist_desktop.bus import ProgressBus
 from artist_desktop.domain import (
@@ -43,7 +49,7 @@ from artist_desktop.pipeline.coalesce import MusicBrainzLookups, waiting_message
 from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
 from artist_desktop.services import ServiceClients, ServiceError
 from artist_desktop.services.deezer import DeezerArtist, DeezerTrack
-from artist_desktop.services.deezer_matcher import find_deezer_id
+from artist_desktop.services.deezer_matcher import DeezerMatch, match_deezer_artist
 from artist_desktop.services.errors import (
     EndpointUnavailableError,
     NotFoundError,
@@ -251,9 +257,68 @@ async def stage_metadata(job: ArtistImport, deps: StageDeps, reporter: Reporter)
     await reporter.report(Stage.METADATA, 1 / 3, f"Looking up {job.name} on MusicBrainz")
     job.musicbrainz = await _musicbrainz(job, job.spotify.url, deps, reporter)
     await reporter.report(Stage.METADATA, 2 / 3, f"Finding {job.name} on Deezer")
-    # The match from search carries nb_fan and nb_album: one Deezer request, no /artist/{id} after it.
-    job.deezer = await _optional(job, "Deezer", find_deezer_id(deps.clients.deezer, job.name))
+    job.deezer = await _deezer(job, deps)
     await reporter.report(Stage.METADATA, 1.0, "Metadata collected")
+
+
+async def _deezer(job: ArtistImport, deps: StageDeps) -> DeezerArtist | None:
+    """The artist's Deezer entry, only when sure (the rule: :mod:`~artist_desktop.services.deezer_matcher`).
+
+    The id the library already holds for this artist (matched before, or set by hand) is kept and asked for
+    directly; otherwise a sure match from a name search (its answer carries nb_fan and nb_album: one Deezer
+    request, no ``/artist/{id}`` after it) whose id no other artist holds. Anything else leaves the artist
+    without a Deezer id, with a warning saying why ("2 Deezer artists named Nirvana: set one by hand").
+    """
+    assert job.spotify is not None
+    deezer = deps.clients.deezer
+    try:
+        async with deps.database.session() as session:
+            mine = await repository.find_artist_id_by_platform(session, Platform.SPOTIFY, job.spotify_id)
+            held = await repository.platform_ids_of(session, [] if mine is None else [mine], Platform.DEEZER)
+    except SQLAlchemyError as exc:
+        raise StageFailed(Stage.METADATA, f"Database: {exc}") from exc
+    known = held.get(mine) if mine is not None else None
+    if known is not None:
+        found: DeezerArtist | None = await _optional(job, "Deezer", deezer.get_artist(known))
+        return found
+    match: DeezerMatch | None = await _optional(
+        job, "Deezer", match_deezer_artist(deezer, job.name, job.spotify.followers)
+    )
+    if match is None:
+        return None
+    artist = match.artist
+    if artist is None:
+        if match.warning:
+            job.warnings.append(match.warning)
+            log.info("%s: %s", job.spotify_id, match.warning)
+        return None
+    try:
+        async with deps.database.session() as session:
+            taken = await _taken(session, Platform.DEEZER, str(artist.id), mine)
+    except SQLAlchemyError as exc:
+        raise StageFailed(Stage.METADATA, f"Database: {exc}") from exc
+    if taken is not None:
+        job.warnings.append(taken)
+        return None
+    return artist
+
+
+#: How the optional platforms are named in warnings.
+_PLATFORM_NAMES = {Platform.DEEZER: "Deezer", Platform.MUSICBRAINZ: "MusicBrainz"}
+
+
+async def _taken(session: AsyncSession, platform: Platform, platform_id: str, artist_id: int | None) -> str | None:
+    """The warning when another artist than ``artist_id`` (None: a new one) holds ``platform_id``, else None."""
+    owner = await repository.find_artist_id_by_platform(session, platform, platform_id)
+    if owner is None or owner == artist_id:
+        return None
+    return await _taken_warning(session, platform, platform_id, owner)
+
+
+async def _taken_warning(session: AsyncSession, platform: Platform, platform_id: str, owner: int) -> str:
+    """ "Deezer id 415 already belongs to Nirvana in the library: not stored"."""
+    name = (await repository.artist_names(session, [owner])).get(owner) or f"artist {owner}"
+    return f"{_PLATFORM_NAMES[platform]} id {platform_id} already belongs to {name} in the library: not stored"
 
 
 async def _musicbrainz(job: ArtistImport, url: str, deps: StageDeps, reporter: Reporter) -> MusicBrainzArtist | None:
@@ -278,7 +343,7 @@ async def stage_analytics(job: ArtistImport, deps: StageDeps, reporter: Reporter
         await reporter.report(Stage.ANALYTICS, 0.0, "Collecting Spotify followers and popularity")
     else:  # not a warning: a Development Mode app never receives them (api-facts.md)
         await reporter.report(Stage.ANALYTICS, 0.0, "Spotify followers and popularity: not available for this app")
-    # Deezer fans and albums came with the search match (METADATA): the artist's /artist/{id} is not asked.
+    # Deezer fans and albums came with METADATA's Deezer answer (the search match, or the held id's artist).
     await reporter.report(Stage.ANALYTICS, 2 / 3, "Fetching top tracks")
     job.tracks = await _top_tracks(job, deps)
     await reporter.report(Stage.ANALYTICS, 1.0, f"{len(job.tracks)} top tracks")
@@ -353,12 +418,6 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
         metrics.append((Platform.SPOTIFY, MetricType.FOLLOWERS, spotify.followers))
     if spotify.popularity is not None:
         metrics.append((Platform.SPOTIFY, MetricType.POPULARITY, spotify.popularity))
-    if deezer is not None:
-        fans = deezer.fans
-        if fans is not None:
-            metrics.append((Platform.DEEZER, MetricType.FOLLOWERS, fans))
-        if isinstance(deezer.nb_album, int) and deezer.nb_album >= 0:
-            metrics.append((Platform.DEEZER, MetricType.ALBUMS, deezer.nb_album))
     try:
         async with deps.database.session() as session, session.begin():
             existing = await repository.find_artist_id_by_platform(session, Platform.SPOTIFY, spotify.id)
@@ -366,10 +425,17 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
                 record = await _keep_slug(session, existing, record)
             artist_id = await repository.upsert_artist(session, record)
             await repository.upsert_platform_id(session, artist_id, Platform.SPOTIFY, spotify.id)
-            if deezer is not None:
-                await repository.upsert_platform_id(session, artist_id, Platform.DEEZER, str(deezer.id))
+            # Optional ids another artist holds are left out with a warning; the import still completes.
+            warned = len(job.warnings)
+            if deezer is not None and not await _optional_id(session, job, artist_id, Platform.DEEZER, str(deezer.id)):
+                _forget_deezer(job)
+                deezer = None
             if mb is not None:
-                await repository.upsert_platform_id(session, artist_id, Platform.MUSICBRAINZ, mb.mbid)
+                await _optional_id(session, job, artist_id, Platform.MUSICBRAINZ, mb.mbid)
+            if len(job.warnings) > warned and record.is_complete:
+                await repository.upsert_artist(session, replace(record, is_complete=False))
+            if deezer is not None:
+                metrics.extend(_deezer_metrics(deezer))
             for platform, metric_type, value in metrics:
                 # One figure per metric per UTC day: today's replaces today's, a new day adds a point.
                 await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
@@ -408,10 +474,41 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
     await reporter.report(Stage.STORE, 1.0, "Saved")
 
 
+def _deezer_metrics(deezer: DeezerArtist) -> list[tuple[Platform, MetricType, float]]:
+    """The fan and album counts the Deezer match carries (those Deezer gave as usable numbers)."""
+    metrics: list[tuple[Platform, MetricType, float]] = []
+    fans = deezer.fans
+    if fans is not None:
+        metrics.append((Platform.DEEZER, MetricType.FOLLOWERS, fans))
+    if isinstance(deezer.nb_album, int) and deezer.nb_album >= 0:
+        metrics.append((Platform.DEEZER, MetricType.ALBUMS, deezer.nb_album))
+    return metrics
+
+
+async def _optional_id(
+    session: AsyncSession, job: ArtistImport, artist_id: int, platform: Platform, platform_id: str
+) -> bool:
+    """Record an optional platform id; False, and a warning, when another artist holds it (never an error)."""
+    try:
+        await repository.upsert_platform_id(session, artist_id, platform, platform_id)
+    except repository.PlatformIdConflict as conflict:
+        warning = await _taken_warning(session, platform, platform_id, conflict.owner_id)
+        job.warnings.append(warning)
+        log.warning("%s: %s", job.spotify_id, warning)
+        return False
+    return True
+
+
+def _forget_deezer(job: ArtistImport) -> None:
+    """The Deezer match turned out to be another artist's: its top tracks and their covers are not ours either."""
+    dropped = {track.album_image_url for track in job.tracks if track.deezer_id is not None}
+    job.tracks = [track for track in job.tracks if track.deezer_id is None]
+    job.media = [item for item in job.media if not (item[0] == "track_art" and item[1] in dropped)]
+    job.deezer = None
+
+
 async def _keep_slug(session: Any, artist_id: int, record: ArtistRecord) -> ArtistRecord:
     """A re-import keeps the artist's slug, so renaming on Spotify updates the row instead of adding one."""
-    from dataclasses import replace
-
     slug = await repository.artist_slug(session, artist_id)
     return replace(record, slug=slug) if slug else record
 

@@ -1,4 +1,4 @@
-"""Finding Deezer ids for library artists by name, against the API double over real sockets."""
+"""Finding Deezer ids for library artists by name, sure matches only, against the API double over real sockets."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from artist_desktop.devtools import ApiDouble, DoubleConfig, Fault
-from artist_desktop.domain import Platform
+from artist_desktop.domain import ArtistRecord, MetricType, Platform, utcnow
 from artist_desktop.services.deezer import DeezerClient
-from artist_desktop.services.deezer_matcher import Match, find_deezer_id, find_missing_deezer_ids, undo_match
+from artist_desktop.services.deezer_matcher import (
+    Confidence,
+    Match,
+    Unmatched,
+    find_missing_deezer_ids,
+    match_deezer_artist,
+    undo_match,
+)
 from artist_desktop.services.http import RetryPolicy
 from artist_desktop.store import Database, open_database, repository
 
@@ -24,6 +31,8 @@ DEEZER_ARTISTS = [
     {"id": 31, "name": "Daft Punk Tribute", "nb_fan": 500},
     {"id": 41, "name": "Muse", "nb_fan": 4_000_000},
     {"id": 51, "name": "Air", "nb_fan": 900_000},
+    {"id": 61, "name": "!!!", "nb_fan": 4_000},  # a name of symbols only, on Deezer as written
+    {"id": 62, "name": "Chk Chk Chk", "nb_fan": 70},
 ]
 
 
@@ -61,13 +70,22 @@ async def deezer_ids(database: Database) -> dict[str, str]:
         return {a.name: a.platform_id for a in await repository.artists_with_platform_id(session, "deezer")}
 
 
-async def test_find_deezer_id_takes_the_exact_name_with_most_fans(
-    deezer: tuple[ApiDouble, DeezerClient],
-) -> None:
+async def test_a_name_search_gives_an_id_only_when_sure(deezer: tuple[ApiDouble, DeezerClient]) -> None:
     _, client = deezer
-    found = await find_deezer_id(client, "nirvana")
-    assert found is not None and (found.id, found.nb_fan) == (12, 8_000_000)
-    assert await find_deezer_id(client, "Daft Punk") is None  # only a tribute band: no guess
+    namesakes = await match_deezer_artist(client, "nirvana")  # two "Nirvana"s: which one is a guess
+    assert namesakes.artist is None and namesakes.warning == "2 Deezer artists named nirvana: set one by hand"
+    famous = await match_deezer_artist(client, "nirvana", followers=9_000_000)  # the tie-breaker settles it
+    assert famous.confidence is Confidence.DOMINANT and famous.artist is not None
+    assert (famous.artist.id, famous.artist.nb_fan) == (12, 8_000_000)
+    tribute = await match_deezer_artist(client, "Daft Punk")  # only a tribute band: no guess
+    assert tribute.artist is None and tribute.warning == "no Deezer match for Daft Punk"
+    symbols = await match_deezer_artist(client, "!!!")
+    assert symbols.confidence is Confidence.UNIQUE and symbols.artist is not None and symbols.artist.id == 61
+
+
+async def set_followers(database: Database, artist_id: int, followers: int) -> None:
+    async with database.session() as session, session.begin():
+        await repository.upsert_metric(session, artist_id, Platform.SPOTIFY, MetricType.FOLLOWERS, followers, utcnow())
 
 
 async def test_missing_ids_are_matched_stored_and_reported(
@@ -76,37 +94,70 @@ async def test_missing_ids_are_matched_stored_and_reported(
     double, client = deezer
     nirvana = await add_artist("Nirvana")
     beyonce = await add_artist("Beyonce")  # no accent in the library, one on Deezer
-    await add_artist("Daft Punk")
+    daft = await add_artist("Daft Punk")
     await add_artist("Muse", 41)  # already has its id: not searched again
     air = await add_artist("Air")
+    bangs = await add_artist("!!!")
+    async with database.session() as session, session.begin():  # its slug would be "artist", as "!!!"'s is
+        plus_minus = await repository.upsert_artist(session, ArtistRecord(name="+/-", slug="plus-minus"))
     double.reset_counters()
     steps: list[tuple[int, int, str]] = []
 
-    matches = await find_missing_deezer_ids(database, client, progress=lambda *step: steps.append(step))
+    report = await find_missing_deezer_ids(database, client, progress=lambda *step: steps.append(step))
 
-    assert matches == [
+    assert report == [
+        Match(bangs, "!!!", "61", "!!!", 4_000),
         Match(air, "Air", "51", "Air", 900_000),
         Match(beyonce, "Beyonce", "21", "Beyoncé", 25_000_000),
-        Match(nirvana, "Nirvana", "12", "NIRVANA", 8_000_000),
     ]
-    assert await deezer_ids(database) == {"Air": "51", "Beyonce": "21", "Muse": "41", "Nirvana": "12"}
-    assert double.request_count("deezer") == 4  # Muse was not searched
-    assert sorted(done for done, _, _ in steps) == [1, 2, 3, 4] and {t for _, t, _ in steps} == {4}
+    assert report.unmatched == [  # the artists' order: by name
+        Unmatched(plus_minus, "+/-", "no Deezer match for +/-"),
+        Unmatched(daft, "Daft Punk", "no Deezer match for Daft Punk"),
+        Unmatched(nirvana, "Nirvana", "2 Deezer artists named Nirvana: set one by hand"),
+    ]
+    assert await deezer_ids(database) == {"!!!": "61", "Air": "51", "Beyonce": "21", "Muse": "41"}
+    assert double.request_count("deezer") == 6  # Muse was not searched
+    assert sorted(done for done, _, _ in steps) == [1, 2, 3, 4, 5, 6] and {t for _, t, _ in steps} == {6}
+
+    await set_followers(database, nirvana, 9_500_000)  # an import stored Spotify's count: the tie-breaker has it
+    again = await find_missing_deezer_ids(database, client)
+    assert again == [Match(nirvana, "Nirvana", "12", "NIRVANA", 8_000_000)]
+    assert [miss.name for miss in again.unmatched] == ["+/-", "Daft Punk"]
+
+
+async def test_a_small_namesake_is_left_for_a_person_to_set(
+    database: Database, deezer: tuple[ApiDouble, DeezerClient], add_artist: Any
+) -> None:
+    _, client = deezer
+    small = await add_artist("Nirvana")
+    await set_followers(database, small, 9_140)  # 8 M Deezer fans are not this band's
+    report = await find_missing_deezer_ids(database, client)
+    assert report == [] and report.unmatched == [
+        Unmatched(small, "Nirvana", "2 Deezer artists named Nirvana: set one by hand")
+    ]
+    assert await deezer_ids(database) == {}
 
 
 async def test_a_failed_search_or_a_taken_id_leaves_the_artist_unmatched(
     database: Database, deezer: tuple[ApiDouble, DeezerClient], add_artist: Any
 ) -> None:
     double, client = deezer
-    await add_artist("Old Nirvana Entry", 12)  # another artist already holds Nirvana's Deezer id
-    await add_artist("Nirvana")
-    await add_artist("Muse")
+    await add_artist("Old Muse Entry", 41)  # another artist already holds Muse's Deezer id
+    muse = await add_artist("Muse")
+    air = await add_artist("Air")
     double.inject("deezer", "*", Fault.http(503), times=None)
-    assert await find_missing_deezer_ids(database, client) == []
+    failed = await find_missing_deezer_ids(database, client)
+    assert failed == [] and [(m.artist_id, m.reason.split(":")[0]) for m in failed.unmatched] == [
+        (air, "Deezer search failed"),
+        (muse, "Deezer search failed"),
+    ]
     double.clear_faults()
-    matches = await find_missing_deezer_ids(database, client)
-    assert [(m.name, m.deezer_id) for m in matches] == [("Muse", "41")]
-    assert await deezer_ids(database) == {"Old Nirvana Entry": "12", "Muse": "41"}
+    report = await find_missing_deezer_ids(database, client)
+    assert [(m.name, m.deezer_id) for m in report] == [("Air", "51")]
+    assert report.unmatched == [
+        Unmatched(muse, "Muse", "Deezer id 41 already belongs to Old Muse Entry in the library")
+    ]
+    assert await deezer_ids(database) == {"Old Muse Entry": "41", "Air": "51"}
 
 
 async def test_undo_forgets_the_match(
