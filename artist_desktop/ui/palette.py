@@ -1,6 +1,7 @@
 """The status colours: one named colour per state, used by every view that shows how something went.
 
 - complete (a finished import, "In library", a passed connection test): `SUCCESS_COLOR`, green;
+- complete with warnings: `WARNING_COLOR`, amber;
 - failed (an import or refresh row, an unreachable service, refused input): `ERROR_COLOR`, red;
 - waiting for a paused service (Spotify's daily quota): `PAUSED_COLOR`, calm blue;
 - cancelled, and the details of queued and running rows: the theme's muted text, `MUTED_ROLE` (a cancelled
@@ -19,6 +20,8 @@ from artist_desktop.ui.qt import QColor, QPalette
 SUCCESS_COLOR = QColor("#2e7d32")
 #: Failed: an import or refresh that failed, a service that is unreachable, input that is refused.
 ERROR_COLOR = QColor("#d32f2f")
+#: Complete with warnings (an optional source was down, an image failed): amber, between the green and the red.
+WARNING_COLOR = QColor("#b26a00")
 #: Waiting for a paused service: calm blue, distinct from the error red and the success green.
 PAUSED_COLOR = QColor("#2f7bc4")
 #: A figure that went up / down over a change window (the library's change columns and sparklines).
@@ -45,4 +48,5 @@ __all__ = [
     "RISE_COLOR",
     "SERIES_COLORS",
     "SUCCESS_COLOR",
+    "WARNING_COLOR",
 ]

@@ -35,7 +35,7 @@ from typing import Any
 
 from artist_desktop.domain import CANCELLED_MESSAGE, ProgressUpdate, Stage
 from artist_desktop.ui.item_painting import paint_item_panel
-from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR, SUCCESS_COLOR
+from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR, SUCCESS_COLOR, WARNING_COLOR
 from artist_desktop.ui.pauses import paint_hourglass, parse_resume_at, resume_time_text
 from artist_desktop.ui.qt import (
     QAbstractItemView,
@@ -74,8 +74,6 @@ REPAINT_INTERVAL_MS = 33
 #: Timer ticks without any update before the repaint timer stops.
 IDLE_TICKS = 3
 PAUSED = "Paused"
-#: Complete with warnings: amber, between the success green and the error red (3:1 on white and dark).
-WARNING_COLOR = QColor("#b26a00")
 WARNINGS_LABEL = "Complete with warnings"
 QUEUED_LABEL = "Queued"
 
