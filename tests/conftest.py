@@ -23,7 +23,9 @@ from artist_desktop.store import normalise_url
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
     from artist_desktop.config import Settings
+    from artist_desktop.devtools._catalog import CatalogArtist
     from artist_desktop.devtools.api_double import ApiDouble
+    from artist_desktop.runtime import Runtime
     from artist_desktop.services import ServiceClients
     from artist_desktop.store import Database
 
@@ -216,6 +218,41 @@ def add_library_artist_fixture() -> Callable[..., Awaitable[int]]:
 # -- PostgreSQL (the store tests and team mode run on it when ARTIST_DESKTOP_TEST_POSTGRES_URL is set) ----
 
 POSTGRES_ENV = "ARTIST_DESKTOP_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database in the test's tmp dir (tests/store parametrizes its own over PostgreSQL)."""
+    from artist_desktop.store import open_database
+
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def catalog_artists() -> list[CatalogArtist]:
+    """Catalog artists every service knows (Spotify, Deezer and MusicBrainz), in catalog order."""
+    from artist_desktop.devtools._catalog import load_catalog
+
+    return [a for a in load_catalog().artists if a.deezer and a.musicbrainz]
+
+
+@pytest.fixture
+async def runtime(api_double: ApiDouble, redis_url: str, redis_prefix: str) -> AsyncIterator[Runtime]:
+    """A started runtime on the API double, the session's Redis and a SQLite file, with no local worker (the
+    test runs the queue with ``runtime.runner.run_until_idle()`` when it wants imports)."""
+    from artist_desktop.runtime import Runtime
+
+    settings = double_settings(api_double, redis_url, redis_prefix, local_worker=False)
+    started = Runtime(settings, clients=fast_clients(settings))
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
 
 
 def _run_in_thread(make_coro: Callable[[], Awaitable[T]]) -> T:

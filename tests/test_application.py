@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from artist_desktop.application import Application
-from artist_desktop.devtools._catalog import CatalogArtist, load_catalog
-from artist_desktop.devtools.api_double import ApiDouble
+from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.domain import ImportRequest, JobStatus, Stage
 from artist_desktop.runtime import Runtime
 
 
-@pytest.fixture
-def catalog() -> list[CatalogArtist]:
-    return [artist for artist in load_catalog().artists if artist.deezer and artist.musicbrainz]
-
-
-@pytest.fixture
-async def runtime(
-    api_double: ApiDouble,
-    redis_url: str,
-    redis_prefix: str,
-    fast_clients: Callable[..., Any],
-    double_settings: Callable[..., Any],
-) -> AsyncIterator[Runtime]:
-    settings = double_settings(api_double, redis_url, redis_prefix, local_worker=False)
-    started = Runtime(settings, clients=fast_clients(settings))
-    await started.start()
-    try:
-        yield started
-    finally:
-        await started.stop()
-
-
 async def test_search_pages_by_ten_and_marks_what_is_already_imported(
-    runtime: Runtime, catalog: list[CatalogArtist]
+    runtime: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
     application = runtime.application
     first = await application.search_artists("a")
@@ -53,17 +28,17 @@ async def test_search_pages_by_ten_and_marks_what_is_already_imported(
     assert second.offset == 10 and not {a.id for a in second.items} & {a.id for a in again.items}
 
 
-async def test_a_pasted_link_is_that_one_artist(runtime: Runtime, catalog: list[CatalogArtist]) -> None:
-    artist = catalog[0]
+async def test_a_pasted_link_is_that_one_artist(runtime: Runtime, catalog_artists: list[CatalogArtist]) -> None:
+    artist = catalog_artists[0]
     found = await runtime.application.look_up_pasted(f"https://open.spotify.com/artist/{artist.spotify_id}?si=x")
     assert found.pasted and [a.name for a in found.items] == [artist.name]
 
 
 async def test_resume_queue_reannounces_unfinished_jobs_with_their_names_and_leaves_team_work_to_workers(
-    runtime: Runtime, catalog: list[CatalogArtist]
+    runtime: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
     application: Application = runtime.application
-    picked = catalog[:3]
+    picked = catalog_artists[:3]
     await application.enqueue([ImportRequest(a.spotify_id, a.name) for a in picked])
 
     names = await application.resume_queue()
@@ -81,9 +56,9 @@ async def test_resume_queue_reannounces_unfinished_jobs_with_their_names_and_lea
 
 
 async def test_a_refresh_run_is_listed_and_reopens_with_the_same_results(
-    runtime: Runtime, catalog: list[CatalogArtist], add_library_artist: Callable[..., Any]
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Any]
 ) -> None:
-    for artist in catalog[:3]:
+    for artist in catalog_artists[:3]:
         await add_library_artist(runtime.database, artist.name, artist.deezer["id"] if artist.deezer else None)
     application = runtime.application
     seen: list[tuple[int, int]] = []

@@ -4,43 +4,19 @@ platform ids set by hand (checked with the service), removal with the cached fil
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from artist_desktop.devtools._catalog import CatalogArtist, load_catalog
-from artist_desktop.devtools.api_double import ApiDouble
+from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.domain import DailyFigure, ImportRequest, JobStatus, utcnow
 from artist_desktop.export import SERIES_COLUMNS, table_columns
 from artist_desktop.runtime import Runtime
 from artist_desktop.services import NotFoundError
 from artist_desktop.store import ArtistMetric, ArtistPlatformId, MediaAsset, repository
-
-
-@pytest.fixture
-def catalog() -> list[CatalogArtist]:
-    return [artist for artist in load_catalog().artists if artist.deezer and artist.musicbrainz]
-
-
-@pytest.fixture
-async def runtime(
-    api_double: ApiDouble,
-    redis_url: str,
-    redis_prefix: str,
-    fast_clients: Callable[..., Any],
-    double_settings: Callable[..., Any],
-) -> AsyncIterator[Runtime]:
-    settings = double_settings(api_double, redis_url, redis_prefix, local_worker=False)
-    started = Runtime(settings, clients=fast_clients(settings))
-    await started.start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 def _files(paths: Iterable[str]) -> list[bool]:
@@ -57,9 +33,9 @@ async def _import(runtime: Runtime, artists: list[CatalogArtist]) -> dict[str, i
 
 
 async def test_the_library_after_an_import_has_ids_a_cached_picture_and_todays_figures(
-    runtime: Runtime, catalog: list[CatalogArtist]
+    runtime: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
-    daft = catalog[0]
+    daft = catalog_artists[0]
     assert daft.deezer is not None and daft.musicbrainz is not None
     ids = await _import(runtime, [daft])
     (row,) = await runtime.application.library_artists([ids[daft.spotify_id]])
@@ -78,9 +54,9 @@ async def test_the_library_after_an_import_has_ids_a_cached_picture_and_todays_f
 
 
 async def test_reimport_queues_the_artists_spotify_ids_again_and_skips_those_without_one(
-    runtime: Runtime, catalog: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
 ) -> None:
-    picked = catalog[:2]
+    picked = catalog_artists[:2]
     ids = await _import(runtime, picked)
     without = await add_library_artist(runtime.database, "Only On Deezer", 555)
 
@@ -98,9 +74,9 @@ async def test_reimport_queues_the_artists_spotify_ids_again_and_skips_those_wit
 
 
 async def test_a_deezer_id_set_by_hand_is_checked_with_deezer(
-    runtime: Runtime, catalog: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
 ) -> None:
-    daft, other = catalog[0], catalog[1]
+    daft, other = catalog_artists[0], catalog_artists[1]
     assert daft.deezer is not None and other.deezer is not None
     ids = await _import(runtime, [daft])
     bare = await add_library_artist(runtime.database, other.name)
@@ -126,9 +102,9 @@ async def test_a_deezer_id_set_by_hand_is_checked_with_deezer(
 
 
 async def test_a_musicbrainz_id_set_by_hand_is_checked_with_musicbrainz(
-    runtime: Runtime, catalog: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
 ) -> None:
-    known = catalog[2]
+    known = catalog_artists[2]
     assert known.musicbrainz is not None
     bare = await add_library_artist(runtime.database, known.name)
     application = runtime.application
@@ -147,9 +123,9 @@ async def test_a_musicbrainz_id_set_by_hand_is_checked_with_musicbrainz(
 
 
 async def test_removing_artists_deletes_their_data_and_the_files_no_one_else_uses(
-    runtime: Runtime, catalog: list[CatalogArtist]
+    runtime: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
-    keep, drop = catalog[0], catalog[1]
+    keep, drop = catalog_artists[0], catalog_artists[1]
     ids = await _import(runtime, [keep, drop])
     database = runtime.database
     async with database.session() as session:
@@ -180,9 +156,9 @@ async def test_removing_artists_deletes_their_data_and_the_files_no_one_else_use
 
 
 async def test_export_rows_are_the_library_table_or_its_daily_series(
-    runtime: Runtime, catalog: list[CatalogArtist]
+    runtime: Runtime, catalog_artists: list[CatalogArtist]
 ) -> None:
-    picked = catalog[:2]
+    picked = catalog_artists[:2]
     ids = await _import(runtime, picked)
     first = ids[picked[0].spotify_id]
     yesterday = utcnow() - timedelta(days=1)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from artist_desktop.config import load_settings
@@ -22,22 +20,13 @@ from artist_desktop.metrics import refresh_deezer_fans
 from artist_desktop.pipeline.media_cache import MediaCache
 from artist_desktop.runtime import Runtime
 from artist_desktop.services.deezer import DeezerClient
-from artist_desktop.store import ArtistMetric, Database, library, open_database, repository
+from artist_desktop.store import ArtistMetric, Database, library, repository
 
 CATALOG = load_catalog()
 
 
 def _utc_today() -> date:
     return datetime.now(UTC).date()
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
-    try:
-        yield db
-    finally:
-        await db.dispose()
 
 
 async def _metric_rows(database: Database) -> int:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from artist_desktop.store import Database, open_database
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'metrics.sqlite3'}")
-    try:
-        yield db
-    finally:
-        await db.dispose()
-
+from artist_desktop.store import Database
 
 AddArtist = Callable[..., Awaitable[int]]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -264,15 +263,11 @@ async def test_cancel_mid_run_keeps_what_was_written_and_marks_the_run(
     assert run.updated == len(written) == len(stored) and run.failed == 0 and run.total == 40
 
 
-async def test_300_artists_within_the_quota_and_near_its_speed(
-    database: Database, double: ApiDouble, add_artist: Any
-) -> None:
-    """Deezer allows 50 requests / 5 s: 300 artists take 30 s at best; allow 15 % plus 4 s of start-up."""
-    await seed(add_artist, 300)
+async def test_120_artists_stay_within_the_quota(database: Database, double: ApiDouble, add_artist: Any) -> None:
+    """Deezer allows 50 requests / 5 s, which the double enforces: 120 artists span three windows and none is
+    refused. How close the refresh runs to that bound is bench/'s figure (README, "Deezer refresh of 500")."""
+    await seed(add_artist, 120)
     async with DeezerClient(double.urls.deezer_api_url) as deezer:  # production retry policy
-        started = time.monotonic()
         summary = await refresh_deezer_fans(database, deezer, run_date=RUN_1)
-        elapsed = time.monotonic() - started
-    assert (summary.updated, summary.failed) == (300, 0)
+    assert (summary.updated, summary.failed) == (120, 0)
     assert double.rejections("deezer") == 0
-    assert elapsed <= 1.15 * 300 / 10 + 4.0, f"took {elapsed:.1f} s"

@@ -7,15 +7,8 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.devtools._catalog import CatalogArtist, load_catalog
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.runtime import Runtime
-
-
-@pytest.fixture(scope="session")
-def catalog_artists() -> list[CatalogArtist]:
-    """Catalog artists every service knows (Spotify, Deezer and MusicBrainz), in catalog order."""
-    return [a for a in load_catalog().artists if a.deezer and a.musicbrainz]
 
 
 @pytest.fixture
