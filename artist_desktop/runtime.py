@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from artist_desktop.application import Application, Health
-from artist_desktop.bus import EmbeddedRedis, ProgressBus, WorkerRegistry, connect_redis
+from artist_desktop.bus import ProgressBus, SharedEmbeddedRedis, WorkerRegistry, connect_redis
 from artist_desktop.config import Settings, with_overrides
 from artist_desktop.domain import utcnow
 from artist_desktop.store import Database, DatabaseOpenError, open_database
@@ -82,7 +82,7 @@ class Runtime:
         self._demo_history = demo_history
         self._sse: SseServer | None = None
         self._stack: contextlib.AsyncExitStack | None = None
-        self._embedded: EmbeddedRedis | None = None
+        self._embedded: SharedEmbeddedRedis | None = None
         self._redis: Redis | None = None
         self._bus: ProgressBus | None = None
         self._workers: WorkerRegistry | None = None
@@ -125,7 +125,8 @@ class Runtime:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.redis_url = settings.redis_url
             if not self.redis_url:
-                self._embedded = EmbeddedRedis(settings.data_dir / "redis")
+                # One server per data dir: the window, `import` and `serve` share it (bus.embedded).
+                self._embedded = SharedEmbeddedRedis(settings.data_dir / "redis")
                 try:
                     self.redis_url = await self._embedded.start()
                 except (OSError, RuntimeError) as exc:

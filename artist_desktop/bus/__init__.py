@@ -5,6 +5,7 @@ from artist_desktop.bus.embedded import (
     EmbeddedRedis,
     EmbeddedRedisError,
     RedisServerNotFoundError,
+    SharedEmbeddedRedis,
     find_redis_server,
 )
 from artist_desktop.bus.progress import (
@@ -25,6 +26,7 @@ __all__ = [
     "ProgressBus",
     "ProgressSubscription",
     "RedisServerNotFoundError",
+    "SharedEmbeddedRedis",
     "WorkerRegistry",
     "connect_redis",
     "find_redis_server",

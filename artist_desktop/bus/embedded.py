@@ -1,5 +1,8 @@
 """A private redis-server for the app: found, started on a unix socket (or loopback port), always stopped.
 
+:class:`SharedEmbeddedRedis` makes it one server per data dir: the first process starts it, the others
+connect, a survivor takes over when the owner exits (its docstring gives the design).
+
 When no ``REDIS_URL`` is configured the app runs its own redis-server with persistence off
 (``--save "" --appendonly no``): the bus only carries live progress, the database is the durable
 record. The server must never outlive the app, so three things stop it:
@@ -22,6 +25,7 @@ import contextlib
 import ctypes
 import importlib.util
 import itertools
+import logging
 import os
 import shutil
 import signal
@@ -33,11 +37,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
+from typing import IO
 
 from artist_desktop.resources import bundled_binary
 
-__all__ = ["EmbeddedRedis", "EmbeddedRedisError", "RedisServerNotFoundError", "find_redis_server"]
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; each process runs a private server there
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "EmbeddedRedis",
+    "EmbeddedRedisError",
+    "RedisServerNotFoundError",
+    "SharedEmbeddedRedis",
+    "find_redis_server",
+]
 
 #: AF_UNIX paths hold 108 bytes including the terminating NUL.
 MAX_UNIX_SOCKET_PATH = 107
@@ -182,8 +201,12 @@ class EmbeddedRedis:
         port: int | None = None,
         binary: str | os.PathLike[str] | None = None,
         startup_timeout: float = 10.0,
+        socket_name: str | None = None,
     ) -> None:
+        """``socket_name`` fixes the socket's file name in ``directory`` (:class:`SharedEmbeddedRedis`: every
+        process on a data dir finds it there); by default it is unique per process and instance."""
         self._requested_directory = Path(directory) if directory is not None else None
+        self._socket_name = socket_name
         self._requested_port = port
         self._binary = Path(binary) if binary is not None else None
         self._startup_timeout = startup_timeout
@@ -286,6 +309,8 @@ class EmbeddedRedis:
         return self._directory
 
     def _socket_path(self, directory: Path) -> Path:
+        if self._socket_name is not None:
+            return directory / self._socket_name
         # Unique per process and instance: redis-server unlinks an existing socket file when it starts.
         return directory / f"redis-{os.getpid()}-{self._number}.sock"
 
@@ -463,3 +488,274 @@ def _stop_all_at_exit() -> None:
 
 
 atexit.register(_stop_all_at_exit)
+
+
+# -- one server per data dir ----------------------------------------------------------------------
+
+#: In the shared directory: the server's socket, and the owner file (its lock says who owns the server).
+SHARED_SOCKET_NAME = "redis.sock"
+OWNER_FILE_NAME = "redis.owner"
+_WATCH_SECONDS = 0.25
+_RETIRE_SECONDS = 5.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now has that pid
+        return True
+    if sys.platform.startswith("linux"):  # a zombie awaiting its reaper is gone for our purpose
+        with contextlib.suppress(OSError, IndexError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    return True
+
+
+async def _shutdown_async(address: _Address) -> None:
+    """Ask the server at the address to exit without saving (it closes the link as it goes)."""
+    with contextlib.suppress(OSError, TimeoutError):
+        async with asyncio.timeout(_PING_TIMEOUT_SECONDS):
+            assert address.socket_path is not None
+            reader, writer = await asyncio.open_unix_connection(str(address.socket_path))
+            try:
+                writer.write(b"SHUTDOWN NOSAVE\r\n")
+                await writer.drain()
+                await reader.read(64)
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+
+
+class SharedEmbeddedRedis:
+    """One embedded redis-server per data dir, shared by every process on it (window, ``import``, ``serve``).
+
+    Design: the owner runs the server, the others connect, a survivor takes over.
+
+    - ``<directory>/redis.owner`` is the owner file. The process holding an exclusive ``flock`` on it owns
+      the server and writes ``owner=<pid> server=<pid>`` in it. The server listens on the fixed socket
+      ``<directory>/redis.sock`` and is the owner's child, started exactly as :class:`EmbeddedRedis` starts
+      one: it dies with its owner, even when the owner is SIGKILLed (the kernel's death signal), and the
+      kernel releases the owner's lock at the same moment. So no server ever outlives every process using
+      it, and the last process out leaves nothing behind.
+    - A process that finds the lock taken connects to the socket (waiting, bounded, while the owner starts
+      the server) and watches the lock every 0.25 s. When the owner exits, however it exits, one watcher
+      gets the lock, retires what is left of the old server (``SHUTDOWN NOSAVE`` if it still answers, then
+      waits for its pid, so that its exit cannot unlink the new socket) and starts a new server on the same
+      socket path. Every client reconnects there by itself (``connect_redis`` retries; subscriptions
+      resubscribe). The owner also restarts its own server if it dies.
+    - What a takeover loses is what a Redis restart loses, never data: the server runs without persistence
+      and carries only live progress and rate-gate windows; the database is the record. The rejected
+      alternative, leaving the server running for the others and having the last one out stop it, needs a
+      server that outlives its starter, which a SIGKILL of every process would leave behind.
+    - Where the socket path is too long for AF_UNIX, or there is no ``fcntl`` (Windows), each process runs a
+      private server as before (:class:`EmbeddedRedis` on loopback TCP): correct, not shared.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        binary: str | os.PathLike[str] | None = None,
+        startup_timeout: float = 10.0,
+        watch_interval: float = _WATCH_SECONDS,
+    ) -> None:
+        self._directory = Path(directory)
+        self._binary = binary
+        self._startup_timeout = startup_timeout
+        self._watch_interval = watch_interval
+        self._server: EmbeddedRedis | None = None  # while this process owns the server (or runs a private one)
+        self._owner_file: IO[str] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._url: str | None = None
+        #: How many times this process started the shared server (the first start included).
+        self.servers_started = 0
+
+    @property
+    def socket_path(self) -> Path:
+        return self._directory.resolve() / SHARED_SOCKET_NAME
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise EmbeddedRedisError("the embedded redis-server is not running")
+        return self._url
+
+    @property
+    def shared(self) -> bool:
+        """Whether this data dir's processes can share one server (a unix socket and ``flock``)."""
+        return fcntl is not None and len(os.fsencode(self.socket_path)) <= MAX_UNIX_SOCKET_PATH
+
+    @property
+    def owner(self) -> bool:
+        """Whether this process runs the server."""
+        return self._server is not None and self._server.running
+
+    @property
+    def pid(self) -> int | None:
+        """The server's pid while this process owns it, else None."""
+        return self._server.pid if self._server is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._url is not None and (self._owner_file is not None or self.owner)
+
+    def owner_record(self) -> dict[str, int]:
+        """What the owner file says: ``{"owner": pid, "server": pid}`` (empty when no one recorded itself)."""
+        try:
+            text = (self._directory / OWNER_FILE_NAME).read_text(encoding="ascii", errors="replace")
+        except OSError:
+            return {}
+        record: dict[str, int] = {}
+        for field in text.split():
+            key, _, value = field.partition("=")
+            if value.isdigit():
+                record[key] = int(value)
+        return record
+
+    # -- start ---------------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Own a new server or join the running one; returns its URL (``unix://<directory>/redis.sock``)."""
+        if self._url is not None:
+            return self._url
+        if not self.shared:
+            self._server = EmbeddedRedis(
+                self._directory, port=0, binary=self._binary, startup_timeout=self._startup_timeout
+            )
+            self._url = await self._server.start()
+            return self._url
+        self._directory.mkdir(parents=True, exist_ok=True)
+        self._owner_file = (self._directory / OWNER_FILE_NAME).open("a+", encoding="ascii")
+        address = _Address(socket_path=self.socket_path)
+        try:
+            deadline = time.monotonic() + self._startup_timeout
+            while True:
+                if self._try_lock():
+                    await self._take_over()
+                    break
+                if await _ping_async(address):
+                    break
+                if time.monotonic() > deadline:
+                    record = self.owner_record()
+                    raise EmbeddedRedisError(
+                        f"The app's Redis for {self._directory} belongs to process {record.get('owner', '?')}, "
+                        f"which does not answer at {self.socket_path} within {self._startup_timeout:g} s"
+                    )
+                await asyncio.sleep(self._watch_interval)
+        except BaseException:
+            await self._let_go()
+            raise
+        self._url = address.url
+        self._watcher = asyncio.create_task(self._watch(), name=f"shared-redis-watch:{self._directory}")
+        return self._url
+
+    def _try_lock(self) -> bool:
+        assert self._owner_file is not None and fcntl is not None
+        try:
+            fcntl.flock(self._owner_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(self) -> None:
+        if self._owner_file is not None and fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._owner_file.fileno(), fcntl.LOCK_UN)
+
+    async def _take_over(self) -> None:
+        """With the lock held: retire the previous owner's server, start ours on the socket, record it."""
+        await self._retire_previous(self.owner_record().get("server"))
+        server = EmbeddedRedis(
+            self._directory,
+            binary=self._binary,
+            startup_timeout=self._startup_timeout,
+            socket_name=SHARED_SOCKET_NAME,
+        )
+        await server.start()
+        self._server = server
+        self.servers_started += 1
+        self._write_record(server.pid)
+        log.info("this process (pid %d) runs the shared redis-server at %s", os.getpid(), self.socket_path)
+
+    async def _retire_previous(self, server_pid: int | None) -> None:
+        address = _Address(socket_path=self.socket_path)
+        if await _ping_async(address):  # its owner is gone (we hold the lock) yet it answers: no death signal
+            await _shutdown_async(address)
+        if server_pid is None:
+            return
+        # A server still shutting down would unlink the socket path after ours bound it: wait for it to go.
+        for _ in range(int(_RETIRE_SECONDS / _POLL_SECONDS)):
+            if not _pid_alive(server_pid):
+                return
+            await asyncio.sleep(_POLL_SECONDS)
+
+    def _write_record(self, server_pid: int | None) -> None:
+        assert self._owner_file is not None
+        self._owner_file.seek(0)
+        self._owner_file.truncate()
+        if server_pid is not None:
+            self._owner_file.write(f"owner={os.getpid()} server={server_pid}\n")
+        self._owner_file.flush()
+
+    async def _watch(self) -> None:
+        """Restart our server if it dies; take over when the owner goes."""
+        while True:
+            await asyncio.sleep(self._watch_interval)
+            try:
+                if self._server is not None:
+                    if not self._server.running:
+                        log.warning("the shared redis-server (pid %s) stopped; starting it again", self._server.pid)
+                        await self._server.stop()
+                        self._server = None
+                        await self._take_over()
+                elif self._try_lock():
+                    log.info("the shared redis-server's owner left; this process takes over")
+                    await self._take_over()
+            except (OSError, EmbeddedRedisError):
+                log.exception("could not start the shared redis-server; trying again")
+                if self._server is not None:
+                    await self._server.stop()
+                    self._server = None
+                self._unlock()
+
+    # -- stop ----------------------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Leave: an owner stops its server (a watching process takes over); the last one out leaves none."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        await self._let_go()
+        self._url = None
+
+    async def _let_go(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()  # the socket is unlinked before the lock goes: a new owner starts clean
+        if self._owner_file is not None:
+            if server is not None:
+                self._write_record(None)
+            self._unlock()
+            self._owner_file.close()
+            self._owner_file = None
+
+    async def __aenter__(self) -> SharedEmbeddedRedis:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __repr__(self) -> str:
+        role = "owner" if self.owner else "client"
+        return f"<SharedEmbeddedRedis {self.socket_path} {role} pid={self.pid}>"
