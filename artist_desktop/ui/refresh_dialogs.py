@@ -20,7 +20,7 @@ from artist_desktop.metrics import (
     RefreshStatus,
     RefreshSummary,
 )
-from artist_desktop.services.deezer_matcher import Match
+from artist_desktop.services.deezer_matcher import Match, Unmatched
 from artist_desktop.ui.palette import ERROR_COLOR
 from artist_desktop.ui.qt import (
     QAbstractItemView,
@@ -65,6 +65,7 @@ __all__ = [
 RESULT_COLUMNS = ("Artist", "Status", "Fans", "Change", "Error")
 HISTORY_COLUMNS = ("Date", "Status", "Total", "Updated", "Failed")
 MATCH_COLUMNS = ("Artist", "Deezer name", "Deezer id", "Fans")
+UNMATCHED_COLUMNS = ("Artist", "Why no id")
 UPDATED, FAILED = "Updated", "Failed"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -385,7 +386,8 @@ class RefreshHistoryDialog(QDialog):
 
 
 class DeezerMatchesDialog(QDialog):
-    """The Deezer ids just found; "Undo selected" forgets the ones the analyst rejects."""
+    """The Deezer ids just found ("Undo selected" forgets the ones the analyst rejects), and below them the
+    artists left without one with the reason (namesakes, no match, an id another artist holds)."""
 
     undo_requested = Signal(list)
 
@@ -404,12 +406,22 @@ class DeezerMatchesDialog(QDialog):
         self.undo_button = QPushButton("&Undo selected", self)
         self.undo_button.setObjectName("undo_selected")
         self.undo_button.clicked.connect(self._undo_selected)
+        self.unmatched_label = QLabel(self)
+        self.unmatched_label.setObjectName("unmatched_summary")
+        self.unmatched_label.setWordWrap(True)
+        self.unmatched_model = QStandardItemModel(0, len(UNMATCHED_COLUMNS), self)
+        self.unmatched_model.setHorizontalHeaderLabels(list(UNMATCHED_COLUMNS))
+        self.unmatched_view = _table(self, "unmatched_view")
+        self.unmatched_view.setModel(self.unmatched_model)
+        self.unmatched_view.horizontalHeader().setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.addButton(self.undo_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary_label)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.view, 2)
+        layout.addWidget(self.unmatched_label)
+        layout.addWidget(self.unmatched_view, 1)
         layout.addWidget(buttons)
         self._undone = 0
         self.set_matches(matches)
@@ -426,6 +438,18 @@ class DeezerMatchesDialog(QDialog):
                 ]
             )
         self.view.resizeColumnsToContents()
+        unmatched: list[Unmatched] = list(getattr(matches, "unmatched", []))
+        self.unmatched_model.removeRows(0, self.unmatched_model.rowCount())
+        for artist in unmatched:
+            self.unmatched_model.appendRow([_item(artist.name, artist.artist_id), _item(artist.reason)])
+        self.unmatched_view.resizeColumnToContents(0)
+        count = len(unmatched)
+        self.unmatched_label.setText(
+            f"Left without a Deezer id: {count} artist{'s' if count != 1 else ''}. Set one by hand in the "
+            "Library (right-click an artist → Set Deezer id…)."
+        )
+        for widget in (self.unmatched_label, self.unmatched_view):
+            widget.setVisible(bool(count))
         self._undone = 0
         self._sync()
 

@@ -290,6 +290,14 @@ def test_find_deezer_ids_shows_matches_and_undo_forgets_them(qtbot: Any, run_asy
     rows = [[dialog.model.item(row, col).text() for col in range(4)] for row in range(dialog.model.rowCount())]
     assert sorted(rows) == [["Alpha Band", "Alpha Band", "501", "1,200"], ["Delta Voice", "Delta Voice", "504", "80"]]
     assert run_async(deezer_id_of(database, delta)) == "504"
+    # The artist Deezer does not know is listed with the reason, not silently left out.
+    assert dialog.unmatched_view.isVisibleTo(dialog)
+    unmatched = [
+        [dialog.unmatched_model.item(row, col).text() for col in range(2)]
+        for row in range(dialog.unmatched_model.rowCount())
+    ]
+    assert [name for name, _why in unmatched] == ["Nobody Known"] and "no Deezer match" in unmatched[0][1]
+    assert "Set Deezer id" in dialog.unmatched_label.text()
 
     delta_row = next(row for row in range(dialog.model.rowCount()) if dialog.model.item(row, 0).text() == "Delta Voice")
     dialog.view.selectRow(delta_row)
