@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +28,15 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 #: At start-up (migrations) a lock held this long is another program's (DB Browser, a stuck process), not a
 #: worker's short write: say so instead of waiting the full busy timeout.
 SQLITE_STARTUP_BUSY_TIMEOUT_MS = 3_000
+
+
+#: The advisory lock migrations take on PostgreSQL: the run locks' namespace ("AD", store.locks) and a key
+#: of its own.
+MIGRATION_LOCK_NAMESPACE = 0x4144
+MIGRATION_LOCK_KEY = 0x6D696772  # "migr"
+#: How long a SQLite migrator waits for another one before saying so.
+SQLITE_MIGRATION_WAIT_SECONDS = 120.0
+_LOCK_POLL_SECONDS = 0.05
 
 
 class DatabaseOpenError(Exception):
@@ -146,6 +156,11 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (a no-op when it already is), on this engine.
 
+        Processes starting at once migrate one at a time: PostgreSQL takes an advisory lock
+        (:data:`MIGRATION_LOCK_KEY`) in the migration's transaction, SQLite an ``flock`` on a file beside the
+        database (``.<name>.migrate.lock``; the ``BEGIN IMMEDIATE`` below would serialise them too, but gives up
+        after the short start-up busy timeout). The others wait, then find nothing to do.
+
         On SQLite the migrations run with foreign keys off: a batch operation rebuilds a table (copy, drop,
         rename), and dropping it with foreign keys on would first delete every row that references it
         (``ON DELETE CASCADE``). ``PRAGMA foreign_key_check`` must find nothing before the commit, and the
@@ -153,8 +168,18 @@ class Database:
         """
         if self.dialect != "sqlite":
             async with self.engine.begin() as connection:
+                # One migrator at a time: the others wait here, then find the schema at head (nothing to do).
+                # A transaction-level lock: the commit (or a dropped connection) releases it.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+                    {"ns": MIGRATION_LOCK_NAMESPACE, "key": MIGRATION_LOCK_KEY},
+                )
                 await connection.run_sync(_upgrade_head)
             return
+        async with _sqlite_migration_lock(self.engine.url):
+            await self._migrate_sqlite()
+
+    async def _migrate_sqlite(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execution_options(
                 **{_SQLITE_FOREIGN_KEYS: False, _SQLITE_BUSY_TIMEOUT: SQLITE_STARTUP_BUSY_TIMEOUT_MS}
@@ -192,6 +217,46 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection (call on shutdown)."""
         await self.engine.dispose()
+
+
+def _migration_lock_path(url: URL) -> tuple[Path, Path]:
+    """The SQLite database file and its migration lock file beside it."""
+    database = Path(str(url.database)).expanduser()
+    return database, database.with_name(f".{database.name}.migrate.lock")
+
+
+@asynccontextmanager
+async def _sqlite_migration_lock(url: URL) -> AsyncIterator[None]:
+    """Hold an exclusive ``flock`` on ``.<database file>.migrate.lock`` (nothing for a memory database, or
+    without ``fcntl``: Windows relies on ``BEGIN IMMEDIATE``)."""
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is None or _is_memory_sqlite(url):
+        yield
+        return
+    database, path = _migration_lock_path(url)
+    handle = await asyncio.to_thread(path.open, "a")
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SQLITE_MIGRATION_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if loop.time() > deadline:
+                    raise TimeoutError(
+                        f"another process has been migrating {database} for {SQLITE_MIGRATION_WAIT_SECONDS:g} s"
+                    ) from None
+                await asyncio.sleep(_LOCK_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def _upgrade_head(connection: Connection) -> None:
