@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     musicbrainz_rate: float = Field(
         1.0, description="MusicBrainz requests per second (its documented quota; raise it for your own mirror)"
     )
+    connect_timeout: float = Field(
+        5.0, description="Seconds to wait for the database or Redis to answer a new connection before saying so"
+    )
     data_dir: Path = Field(default_factory=default_data_dir)
     demo: bool = Field(False, description="Use the bundled API double and sample catalog")
 
@@ -167,6 +170,13 @@ class Settings(BaseSettings):
     def _job_timeout(cls, value: float) -> float:
         if not 2 <= value <= 86400:
             raise ValueError(f"must be between 2 and 86400 seconds (got {value:g})")
+        return value
+
+    @field_validator("connect_timeout")
+    @classmethod
+    def _connect_timeout(cls, value: float) -> float:
+        if not 0.1 <= value <= 300:
+            raise ValueError(f"must be between 0.1 and 300 seconds (got {value:g})")
         return value
 
     @field_validator("musicbrainz_rate")

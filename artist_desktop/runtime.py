@@ -132,19 +132,23 @@ class Runtime:
                 except (OSError, RuntimeError) as exc:
                     raise StartupError(f"The app's own Redis could not start: {exc}") from exc
                 stack.push_async_callback(self._embedded.stop)
-            self._redis = connect_redis(self.redis_url)
+            self._redis = connect_redis(self.redis_url, connect_timeout=settings.connect_timeout)
             stack.push_async_callback(self._redis.aclose)
             try:
-                await self._redis.ping()  # type: ignore[misc]  # redis-py types ping() as "Awaitable[bool] | bool"
-            except (RedisError, OSError) as exc:
+                async with asyncio.timeout(settings.connect_timeout):  # a server that accepts and never answers
+                    await self._redis.ping()  # type: ignore[misc]  # redis-py types ping() as "Awaitable[bool] | bool"
+            except (RedisError, OSError, TimeoutError) as exc:
                 where = "The app's own Redis" if self._embedded else f"Redis at {_display_url(self.redis_url)}"
+                reason = f"no answer within {settings.connect_timeout:g} s" if isinstance(exc, TimeoutError) else exc
                 raise StartupError(
-                    f"{where} does not answer ({exc}): start it, or remove REDIS_URL to use the app's own."
+                    f"{where} does not answer ({reason}): start it, or remove REDIS_URL to use the app's own."
                 ) from exc
             self._bus = ProgressBus(self._redis, settings.redis_prefix)
             self._workers = WorkerRegistry(self._redis, settings.redis_prefix)
             try:
-                self._database = await open_database(settings.effective_database_url)
+                self._database = await open_database(
+                    settings.effective_database_url, connect_timeout=settings.connect_timeout
+                )
             except DatabaseOpenError as exc:
                 raise StartupError(str(exc)) from exc
             stack.push_async_callback(self._database.dispose)

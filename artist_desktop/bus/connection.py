@@ -17,18 +17,22 @@ SOCKET_TIMEOUT_SECONDS = 10.0
 HEALTH_CHECK_SECONDS = 15
 
 
-def connect_redis(url: str, *, client_name: str = "artist-desktop") -> Redis:
+def connect_redis(
+    url: str, *, client_name: str = "artist-desktop", connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+) -> Redis:
     """A client for ``redis://``, ``rediss://`` or ``unix://`` URLs (connects lazily, on first use).
 
     Commands are retried three times with a short jittered backoff on connection errors and
     timeouts (a restarted server is reconnected transparently); responses stay ``bytes``
-    (``decode_responses=False``) because the bus parses JSON from bytes directly.
+    (``decode_responses=False``) because the bus parses JSON from bytes directly. ``connect_timeout`` bounds
+    opening a connection (the ``CONNECT_TIMEOUT`` setting); a server that accepts and never answers is
+    bounded by the socket timeout per command, so a start-up check wraps its first command in that bound too.
     The caller closes the client with ``await client.aclose()``.
     """
     return Redis.from_url(
         url,
         decode_responses=False,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_connect_timeout=connect_timeout,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         health_check_interval=HEALTH_CHECK_SECONDS,
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=3),

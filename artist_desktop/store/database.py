@@ -30,6 +30,8 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_STARTUP_BUSY_TIMEOUT_MS = 3_000
 
 
+#: Seconds a new PostgreSQL connection may take (the ``CONNECT_TIMEOUT`` setting's default).
+CONNECT_TIMEOUT_SECONDS = 5.0
 #: The advisory lock migrations take on PostgreSQL: the run locks' namespace ("AD", store.locks) and a key
 #: of its own.
 MIGRATION_LOCK_NAMESPACE = 0x4144
@@ -121,8 +123,11 @@ class Database:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str | URL, **engine_options: Any) -> Database:
-        """Build the engine; a SQLite file's directory is created, a plain ``postgresql://`` gets asyncpg."""
+    def from_url(
+        cls, url: str | URL, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS, **engine_options: Any
+    ) -> Database:
+        """Build the engine; a SQLite file's directory is created, a plain ``postgresql://`` gets asyncpg,
+        whose new connections give up after ``connect_timeout`` seconds (its own default is 60)."""
         parsed = normalise_url(url)
         options: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
@@ -133,6 +138,7 @@ class Database:
                 Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
         else:
             options["pool_pre_ping"] = True
+            options["connect_args"] = {"timeout": connect_timeout}
         options.update(engine_options)
         engine = create_async_engine(parsed, **options)
         if parsed.get_backend_name() == "sqlite":
@@ -265,21 +271,27 @@ def _upgrade_head(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-async def open_database(url: str | URL) -> Database:
-    """A migrated database, ready to use.
+async def open_database(url: str | URL, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> Database:
+    """A migrated database, ready to use; a PostgreSQL server that does not answer fails after ``connect_timeout``.
 
     Raises `DatabaseOpenError` with one sentence for the faults people meet (a SQLite file locked by another
     program, read-only, damaged; a PostgreSQL server that does not answer or refuses the login).
     """
-    database = Database.from_url(url)
+    database = Database.from_url(url, connect_timeout=connect_timeout)
     try:
         await database.migrate()
     except BaseException as exc:
         await database.dispose()
         if isinstance(exc, Exception):
-            raise DatabaseOpenError(describe_open_failure(exc, database.engine.url)) from exc
+            said = TimeoutError(f"no answer within {connect_timeout:g} s") if _silent_timeout(exc) else exc
+            raise DatabaseOpenError(describe_open_failure(said, database.engine.url)) from exc
         raise
     return database
+
+
+def _silent_timeout(exc: BaseException) -> bool:
+    """A connection attempt that ran out of time without a word (asyncpg's TimeoutError has no text)."""
+    return isinstance(exc, TimeoutError) and not str(exc)
 
 
 def describe_open_failure(exc: BaseException, url: URL) -> str:
