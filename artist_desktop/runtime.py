@@ -230,8 +230,13 @@ class Runtime:
 
     async def _start_sse(self, stack: contextlib.AsyncExitStack) -> None:
         from artist_desktop.sse import SseServer, create_app
+        from artist_desktop.sse.server import SseServerError, check_exposure
 
         settings = self.settings
+        try:
+            check_exposure(settings.sse_host, settings.sse_token.get_secret_value())
+        except SseServerError as exc:
+            raise StartupError(str(exc)) from exc
         stop_event = asyncio.Event()
         app = create_app(
             self.bus,

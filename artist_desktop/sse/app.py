@@ -270,18 +270,44 @@ def _last_event_id(request: Request) -> int | None:
 # -- security middleware -------------------------------------------------------------------------
 
 
-def is_loopback_host(host_header: str) -> bool:
-    """True for ``localhost``, ``127.x.y.z``, ``[::1]`` (with or without a port)."""
+def _host_name(host_header: str) -> str | None:
+    """The name in a Host header (``name``, ``name:port``, ``[v6]``, ``[v6]:port``), lower-cased; None when the
+    header is malformed (a port that is not a number, text after the brackets, an empty name)."""
     host = host_header.strip().lower()
+    port = ""
     if host.startswith("["):
-        host = host[1 : host.find("]")] if "]" in host else host[1:]
+        name, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:] if rest else ""
+        if rest and not port:
+            return None
     elif host.count(":") == 1:
-        host = host.rsplit(":", 1)[0]
-    host = host.rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+        name, _, port = host.partition(":")
+        if not port:
+            return None
+    else:
+        name = host  # no port, or a bare IPv6 address (checked as an address below)
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return None
+    return name or None
+
+
+def is_loopback_host(host_header: str) -> bool:
+    """True for exactly ``localhost``, ``127.x.y.z``, ``[::1]`` (with or without a numeric port).
+
+    ``localhost:evil``, ``evil.localhost``, ``127.0.0.1.evil.com`` are refused: a name under ``.localhost`` is
+    only loopback where the resolver says so, and a DNS-rebinding page picks its own name.
+    """
+    name = _host_name(host_header)
+    if name is None:
+        return False
+    if name.endswith(".") and name.count(".") == 1:
+        name = name[:-1]  # "localhost." is the same name, fully qualified
+    if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 
@@ -297,10 +323,8 @@ class LoopbackHostMiddleware:
     def _allowed(self, host_header: str) -> bool:
         if is_loopback_host(host_header):
             return True
-        name = host_header.strip().lower()
-        if not name.startswith("[") and name.count(":") == 1:
-            name = name.rsplit(":", 1)[0]
-        return name in self._extra_hosts
+        name = _host_name(host_header)
+        return name is not None and name in self._extra_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

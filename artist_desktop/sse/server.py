@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import logging
 import socket
 from collections.abc import Generator
@@ -19,7 +20,7 @@ from typing import Final
 import uvicorn
 from starlette.applications import Starlette
 
-__all__ = ["DEFAULT_SSE_PORT", "SseServer", "SseServerError"]
+__all__ = ["DEFAULT_SSE_PORT", "SseServer", "SseServerError", "binds_loopback_only", "check_exposure"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,28 @@ class _QuietServer(uvicorn.Server):
 
     def install_signal_handlers(self) -> None:  # uvicorn < 0.29
         return None
+
+
+def binds_loopback_only(host: str) -> bool:
+    """Whether listening on `host` serves this machine only: ``localhost`` or a loopback address (``0.0.0.0``,
+    ``::``, an empty host, a LAN address or any other name may be reached from other machines)."""
+    name = host.strip().lower().removeprefix("[").removesuffix("]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, token: str | None) -> None:
+    """Refuse (`SseServerError`, one sentence) to serve other machines without an access token: the Host check
+    alone cannot stop them, since another machine writes whatever Host header it likes."""
+    if not token and not binds_loopback_only(host):
+        raise SseServerError(
+            f"The progress stream would be open to other machines on SSE_HOST={host or '(all addresses)'} "
+            "without an access token: set SSE_TOKEN too, or SSE_HOST=127.0.0.1 to serve this machine only."
+        )
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -13,8 +13,11 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from artist_desktop.bus import ProgressBus
+from artist_desktop.config import load_settings
 from artist_desktop.domain import Stage
+from artist_desktop.runtime import Runtime, StartupError
 from artist_desktop.sse import is_loopback_host
+from artist_desktop.sse.server import DEFAULT_SSE_PORT, SseServerError, check_exposure
 
 from .conftest import ARTIST_A, StartSse, update, wait_for
 
@@ -31,10 +34,68 @@ from .conftest import ARTIST_A, StartSse, update, wait_for
         ("127.0.0.1.evil.example", False),
         ("192.168.1.20:8765", False),
         ("", False),
+        ("localhost", True),
+        ("[::1]", True),
+        ("localhost:evil", False),
+        ("evil.localhost", False),
+        ("evil.localhost:8765", False),
+        ("127.0.0.1.evil.com", False),
+        ("localhost:", False),
+        ("localhost:8765:1", False),
+        ("[::1]evil", False),
+        ("[::1]:evil", False),
+        ("localhost:123456", False),
     ],
 )
 def test_only_loopback_host_names_are_accepted(host: str, allowed: bool) -> None:
     assert is_loopback_host(host) is allowed
+
+
+@pytest.mark.parametrize("host", ["localhost:evil", "evil.localhost", "127.0.0.1.evil.com", "stats.team.internal:x"])
+async def test_forged_loopback_host_headers_are_refused(start_sse: StartSse, host: str) -> None:
+    sse = await start_sse(allowed_hosts=["stats.team.internal"])
+    async with httpx.AsyncClient(timeout=5) as client:
+        response = await client.get(f"{sse.url}/api/health", headers={"Host": host})
+    assert response.status_code == 421
+
+
+@pytest.mark.parametrize("host", ["localhost", f"localhost:{DEFAULT_SSE_PORT}", "127.0.0.1:8765", "[::1]:8765"])
+async def test_loopback_host_headers_are_accepted(start_sse: StartSse, host: str) -> None:
+    sse = await start_sse()
+    async with httpx.AsyncClient(timeout=5) as client:
+        response = await client.get(f"{sse.url}/api/health", headers={"Host": host})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "refused"),
+    [
+        ("0.0.0.0", "", True),
+        ("::", "", True),
+        ("", "", True),
+        ("192.168.1.20", "", True),
+        ("stats.team.internal", "", True),
+        ("0.0.0.0", "s3cret-token", False),
+        ("127.0.0.1", "", False),
+        ("localhost", "", False),
+        ("::1", "", False),
+    ],
+)
+def test_other_machines_are_only_served_with_a_token(host: str, token: str, refused: bool) -> None:
+    if refused:
+        with pytest.raises(SseServerError, match=r"^The progress stream would be open to other machines .* SSE_TOKEN"):
+            check_exposure(host, token)
+    else:
+        check_exposure(host, token)
+
+
+async def test_the_runtime_refuses_to_serve_the_network_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTIST_DESKTOP_SSE_HOST", "0.0.0.0")
+    runtime = Runtime(load_settings(), with_sse=True)
+    with pytest.raises(StartupError, match=r"SSE_HOST=0\.0\.0\.0 without an access token: set SSE_TOKEN too"):
+        await runtime.start()
+    assert runtime.sse is None
+    assert runtime._embedded is None or not runtime._embedded.running
 
 
 async def test_a_foreign_host_header_is_refused(start_sse: StartSse) -> None:
