@@ -9,6 +9,7 @@ A bad value raises :class:`SettingsError` naming the setting, e.g.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import enum
 import logging
 import os
@@ -114,6 +115,18 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     demo: bool = Field(False, description="Use the bundled API double and sample catalog")
+    collect_daily: bool = Field(
+        True,
+        description="Collect the metrics once a day (the window and `serve` run the schedule; Deezer needs no "
+        "account, so on by default)",
+    )
+    collect_at: str = Field("06:00", description="When the daily collection runs, HH:MM local time")
+    alert_threshold: float = Field(
+        4.0, description="How unusual a daily change must be to alert: its robust z-score against the last 28 days"
+    )
+    alert_min_change_percent: float = Field(
+        2.0, description="The smallest daily change, in % of the figure, that may alert (small artists' noise)"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -186,12 +199,40 @@ class Settings(BaseSettings):
             raise ValueError(f"must be more than 0 and at most 1000 requests per second (got {value:g})")
         return value
 
+    @field_validator("collect_at")
+    @classmethod
+    def _collect_at(cls, value: str) -> str:
+        hours, sep, minutes = value.strip().partition(":")
+        if not (sep and hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"must be a time of day as HH:MM, such as 06:00 (got {value!r})")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @field_validator("alert_threshold")
+    @classmethod
+    def _alert_threshold(cls, value: float) -> float:
+        if not 1 <= value <= 100:
+            raise ValueError(f"must be between 1 and 100 (got {value:g})")
+        return value
+
+    @field_validator("alert_min_change_percent")
+    @classmethod
+    def _alert_min_change(cls, value: float) -> float:
+        if not 0 <= value <= 1000:
+            raise ValueError(f"must be between 0 and 1000 percent (got {value:g})")
+        return value
+
     @field_validator("sse_port")
     @classmethod
     def _port(cls, value: int) -> int:
         if not 0 <= value <= 65535:
             raise ValueError(f"must be a TCP port 0-65535 (got {value})")
         return value
+
+    @property
+    def collect_time(self) -> datetime.time:
+        """``collect_at`` as a local time of day."""
+        hours, minutes = self.collect_at.split(":")
+        return datetime.time(int(hours), int(minutes))
 
     @property
     def database_path(self) -> Path:

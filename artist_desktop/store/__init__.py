@@ -5,7 +5,7 @@ Import from here (``from artist_desktop.store import Database, jobs, repository`
 knows about HTTP, Redis or Qt.
 """
 
-from artist_desktop.store import jobs, repository
+from artist_desktop.store import alerts, jobs, repository, scheduled_runs
 from artist_desktop.store.database import Database, DatabaseOpenError, alembic_config, normalise_url, open_database
 from artist_desktop.store.models import (
     Artist,
@@ -15,9 +15,12 @@ from artist_desktop.store.models import (
     Base,
     ImportJob,
     MediaAsset,
+    MetricAlert,
     MetricRefreshResult,
     MetricRefreshRun,
     RefreshRunStatus,
+    ScheduledRun,
+    ScheduledRunStatus,
     Track,
 )
 from artist_desktop.store.repository import PlatformArtist, PlatformIdConflict
@@ -32,15 +35,20 @@ __all__ = [
     "DatabaseOpenError",
     "ImportJob",
     "MediaAsset",
+    "MetricAlert",
     "MetricRefreshResult",
     "MetricRefreshRun",
     "PlatformArtist",
     "PlatformIdConflict",
     "RefreshRunStatus",
+    "ScheduledRun",
+    "ScheduledRunStatus",
     "Track",
     "alembic_config",
+    "alerts",
     "jobs",
     "normalise_url",
     "open_database",
     "repository",
+    "scheduled_runs",
 ]

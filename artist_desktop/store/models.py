@@ -283,3 +283,68 @@ class MetricRefreshResult(Base):
     fans: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     previous_fans: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ScheduledRunStatus(enum.StrEnum):
+    """A scheduled collection of one day: running -> complete | nothing | failed | busy | cancelled.
+
+    ``complete``, ``nothing`` (no source had anything to collect) and ``failed`` are final for their day;
+    ``busy`` (another refresh held the run lock) and ``cancelled`` (the process stopped mid-run) are retried, and
+    so is a ``running`` row found by the next holder of the schedule's lock (its process died).
+    """
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    NOTHING = "nothing"
+    FAILED = "failed"
+    BUSY = "busy"
+    CANCELLED = "cancelled"
+
+    @property
+    def settles_day(self) -> bool:
+        """No more scheduled run that day."""
+        return self in (ScheduledRunStatus.COMPLETE, ScheduledRunStatus.NOTHING, ScheduledRunStatus.FAILED)
+
+
+class ScheduledRun(Base):
+    """The daily collection of one local ``day`` (at most one row per day, whichever process ran it)."""
+
+    __tablename__ = "scheduled_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    due_at: Mapped[datetime] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    status: Mapped[ScheduledRunStatus] = mapped_column(
+        _str_enum(ScheduledRunStatus), default=ScheduledRunStatus.RUNNING
+    )
+    #: One line for the status bar ("Deezer fans: 118 updated, 2 failed").
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    holder: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    #: The refresh run it recorded (the history's "Scheduled" marker).
+    refresh_run_id: Mapped[int | None] = mapped_column(ForeignKey("metric_refresh_runs.id", ondelete="SET NULL"))
+    new_alerts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MetricAlert(Base):
+    """A day whose change of one metric was far outside the artist's own recent variability (metrics.alerts)."""
+
+    __tablename__ = "metric_alerts"
+    __table_args__ = (
+        UniqueConstraint("artist_id", "platform", "metric_type", "day"),
+        Index(None, "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    metric_type: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Double)
+    change: Mapped[float] = mapped_column(Double)
+    change_percent: Mapped[float] = mapped_column(Double)
+    #: The robust z-score of the change (median and MAD of the previous 28 days' changes).
+    score: Mapped[float] = mapped_column(Double)
+    dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
