@@ -117,6 +117,13 @@ class Health:
     team_mode: bool = False
     database_host: str = ""
     live_workers: int = 0
+    #: This process's import loop (`LoopState`: running, retrying, stalled, stopped); "" when it runs none.
+    worker: str = ""
+
+    @property
+    def worker_ok(self) -> bool:
+        """False when this process's import loop is stalled or stopped while it should run (or retrying)."""
+        return self.worker in ("", "running")
 
 
 class RuntimeParts(Protocol):

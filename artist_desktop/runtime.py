@@ -258,7 +258,7 @@ class Runtime:
 
     async def _health_fields(self) -> dict[str, object]:
         health = await self.health()
-        return {"database": health.database_ok, "redis": health.redis_ok, "demo": health.demo}
+        return {"database": health.database_ok, "redis": health.redis_ok, "demo": health.demo, "worker": health.worker}
 
     async def stop(self) -> None:
         """Stop every part that started, in reverse order; a failing step is logged and the rest still run."""
@@ -298,6 +298,7 @@ class Runtime:
             team_mode=self.settings.team_mode,
             database_host=self._database.engine.url.host or "" if self._database else "",
             live_workers=len(await self.live_workers()) if self.settings.team_mode else 0,
+            worker=self._runner.loop_state().value if self._runner is not None and self._runner.started else "",
         )
 
     async def __aenter__(self) -> Runtime:

@@ -16,6 +16,9 @@ older seq still accept the new updates.
 Errors: publishing, reading and clearing raise redis-py's errors (``redis.exceptions.RedisError``,
 ``ConnectionError`` when the server is gone); :meth:`ProgressBus.ping` never raises. A subscription
 handles connection errors itself (reconnects with backoff) and raises anything else to its reader.
+:class:`DeferredPublisher` is how the import pipeline publishes: progress is not the import, so while Redis
+is away it keeps each artist's latest update (the database ledger stays the truth) and publishes them when
+Redis is back; it raises nothing for a connection error.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from types import TracebackType
@@ -43,6 +47,7 @@ __all__ = [
     "DEFAULT_PREFIX",
     "FINAL_TTL_SECONDS",
     "SEQ_TTL_SECONDS",
+    "DeferredPublisher",
     "ProgressBus",
     "ProgressSubscription",
 ]
@@ -201,6 +206,123 @@ class ProgressBus:
     ) -> ProgressSubscription:
         """Updates of one artist, or of every artist: ``async with bus.subscribe() as sub: async for ...``."""
         return ProgressSubscription(self, spotify_id, on_connection_change=on_connection_change)
+
+
+class DeferredPublisher:
+    """Publishes updates on a bus; while Redis is away, keeps each artist's latest update and publishes it later.
+
+    :meth:`publish` never raises a connection error: the update waits (a later one of the same artist replaces
+    it) and a background task retries with backoff (``min_retry`` doubling to ``max_retry`` seconds) until
+    Redis answers, then publishes what waits, so the bus's snapshots end equal to the last update of each
+    artist. An artist's updates keep their order: while one of its updates waits, its newer ones wait too.
+    The outage is logged once when it starts and once when it ends; then ``on_back`` (if given) runs, for the
+    owner to re-derive what a restarted Redis lost (the runner publishes the ledger's state of those artists).
+    """
+
+    def __init__(
+        self,
+        bus: ProgressBus,
+        *,
+        min_retry: float = 0.5,
+        max_retry: float = 5.0,
+        on_back: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self.bus = bus
+        self._on_back = on_back
+        self._min_retry = min_retry
+        self._max_retry = max_retry
+        self._pending: dict[str, ProgressUpdate] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._away_since: float | None = None
+        self._idle = asyncio.Event()  # set while no update waits
+        self._idle.set()
+
+    @property
+    def waiting(self) -> int:
+        """How many artists' updates wait for Redis."""
+        return len(self._pending)
+
+    @property
+    def redis_away(self) -> bool:
+        """True from a failed publish until a publish succeeds again."""
+        return self._away_since is not None
+
+    async def publish(self, update: ProgressUpdate) -> ProgressUpdate:
+        """Publish now (the update with its seq), or keep it for later (returned as given, seq 0)."""
+        if update.spotify_id in self._pending:
+            self._pending[update.spotify_id] = update  # behind an older one that waits: keep the order
+            return update
+        try:
+            published = await self.bus.publish(update)
+        except _CONNECTION_ERRORS as exc:
+            self._went_away(exc)
+            self._pending.setdefault(update.spotify_id, update)
+            self._idle.clear()
+            self._start_retrying()
+            return update
+        return published
+
+    def _went_away(self, exc: BaseException) -> None:
+        if self._away_since is None:
+            self._away_since = time.monotonic()
+            log.warning("Redis is away (%s): progress updates wait and are published when it is back", exc)
+
+    def _start_retrying(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._retry(), name="progress-retry")
+
+    async def _retry(self) -> None:
+        delay = self._min_retry
+        while self._pending:
+            await asyncio.sleep(delay)
+            try:
+                await self._publish_waiting()
+            except _CONNECTION_ERRORS:
+                delay = min(self._max_retry, delay * 2)
+                continue
+            if self._away_since is not None:
+                log.warning("Redis is back after %.1f s: waiting progress updates published", self._since_away())
+                self._away_since = None
+                if self._on_back is not None:
+                    await self._back()
+
+    async def _back(self) -> None:
+        """Redis answers again: the owner re-derives what a restarted (empty) Redis lost."""
+        assert self._on_back is not None
+        try:
+            await self._on_back()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the next outage's end tries again; the view reconciles with the ledger anyway
+            log.warning("re-publishing after Redis came back failed: %s", exc)
+
+    def _since_away(self) -> float:
+        return time.monotonic() - self._away_since if self._away_since is not None else 0.0
+
+    async def _publish_waiting(self) -> None:
+        while self._pending:
+            spotify_id, update = next(iter(self._pending.items()))
+            await self.bus.publish(update)  # the entry stays while it is published, so newer ones queue behind
+            if self._pending.get(spotify_id) is update:
+                del self._pending[spotify_id]
+                if not self._pending:
+                    self._idle.set()
+            else:  # a newer update arrived meanwhile: it goes next, after the others
+                self._pending[spotify_id] = self._pending.pop(spotify_id)
+
+    async def drain(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the waiting updates to be published; True when none wait."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        return not self._pending
+
+    async def aclose(self) -> None:
+        """Stop retrying (the updates still waiting are dropped: the ledger has the jobs' states)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class _End:

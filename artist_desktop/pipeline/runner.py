@@ -15,25 +15,40 @@ Service pauses: when Spotify's daily quota is used up (or the app owner lacks Pr
 it goes back to the queue, the pause is recorded in the database (shared by every process) and on the bus,
 and jobs that need a Spotify request stay queued as "Waiting for Spotify (resumes 14:20)" until it ends;
 artists picked from search results (they carry Spotify's object) keep importing meanwhile.
+
+Outages (the database or Redis away for a while) pause work, never end it. Errors: :func:`is_outage` says which
+errors are an outage (a refused or dropped connection, a timeout: retried) and which are not (anything else: an
+artist's error). Redis: progress goes through a :class:`~artist_desktop.bus.progress.DeferredPublisher`, so an
+import never fails because Redis is away (the ledger is the truth; the updates are published when it is back).
+The database: the claim loop and the heartbeat log the outage once, back off (:data:`OUTAGE_BACKOFF` doubling
+to :data:`OUTAGE_BACKOFF_MAX` seconds) and go on; an import the outage interrupted goes back to the queue (its
+attempt not counted) and an ending is written once the database answers. A loop that ends by a bug is logged and
+restarted. :meth:`BatchRunner.loop_state` tells health what the loop does (:class:`LoopState`). The command
+line's batch waits for the database up to ``patience`` seconds, then raises :class:`DatabaseUnavailable`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import functools
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from artist_desktop.bus import ProgressBus, WorkerRegistry
+from artist_desktop.bus.progress import FINAL_TTL_SECONDS, DeferredPublisher
 from artist_desktop.domain import (
     CANCELLED_MESSAGE,
     ImportRequest,
@@ -53,9 +68,10 @@ from artist_desktop.pipeline.stages import (
     StageFailed,
     run_stages,
 )
-from artist_desktop.services import ServiceClients
+from artist_desktop.services import ServiceClients, ServiceError
 from artist_desktop.services.images import ImageClient
 from artist_desktop.store import Database, jobs, service_state
+from artist_desktop.store.models import ImportJob
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +82,62 @@ PAUSE_POLL = 5.0
 ELSEWHERE_POLL = 0.5
 #: Artists one runner imports at once outside team mode: a full MusicBrainz batch.
 IN_FLIGHT = 100
+#: What an import interrupted by a database outage says while it waits in the queue again.
+INTERRUPTED_MESSAGE = "Queued (interrupted: the database was away)"
+#: After an outage error a background loop waits this long (seconds), doubling up to OUTAGE_BACKOFF_MAX.
+OUTAGE_BACKOFF = 1.0
+OUTAGE_BACKOFF_MAX = 10.0
+#: The claim loop passes at least every 5 s; with no pass for this long (seconds) health calls it stalled.
+STALLED_AFTER = 30.0
+#: How long the command line's batch waits for the database to come back (seconds) before giving up.
+DATABASE_PATIENCE = 60.0
+
+T = TypeVar("T")
+
+
+class LoopState(enum.StrEnum):
+    """What a runner's claim loop is doing, for health.
+
+    - stopped: not started (the command line, or team mode leaving imports to `serve`), or stopped;
+      it goes to running on :meth:`BatchRunner.start`.
+    - running: it passed within :data:`STALLED_AFTER` seconds.
+    - retrying: the database or Redis is away; it backs off and tries again (back to running when it answers).
+    - stalled: no pass for :data:`STALLED_AFTER` seconds (stuck); health reports it.
+    """
+
+    STOPPED = "stopped"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    STALLED = "stalled"
+
+
+class DatabaseUnavailable(Exception):
+    """The database stayed away longer than the batch's patience; the jobs stay in the ledger for the next run."""
+
+
+#: SQLite's words for a database that is busy or out of room for a while (its OperationalError is also a bug's).
+_TRANSIENT_SQLITE = ("database is locked", "disk is full", "disk i/o error", "unable to open database")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) is the database or Redis being away: a refused or dropped
+    connection, a timeout, SQLite busy or out of disk. Those are retried; anything else is a real failure
+    (a bug, bad data, an external service's error: a :class:`ServiceError` is never an outage here).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ServiceError):
+            return False
+        if isinstance(current, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError, InterfaceError)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, OperationalError) and any(words in str(current).lower() for words in _TRANSIENT_SQLITE):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +158,23 @@ class JobOutcome:
             "stage": self.stage.value,
             "error": self.error,
         }
+
+
+def ledger_update(job: ImportJob) -> ProgressUpdate:
+    """The progress update that says what the ledger holds for ``job`` (to publish when the bus lost it)."""
+    if job.status is JobStatus.COMPLETE:
+        return ProgressUpdate(job.spotify_id, Stage.COMPLETE, 100, "Imported", payload={"artist_id": job.artist_id})
+    if job.status is JobStatus.CANCELLED:
+        return ProgressUpdate.cancellation(job.spotify_id, job.progress, job.stage if job.started_at else Stage.INIT)
+    if job.status is JobStatus.ERROR:
+        stage = job.stage if not job.stage.is_final else Stage.INIT
+        reason = job.last_error or "Failed"
+        return ProgressUpdate(
+            job.spotify_id, Stage.ERROR, job.progress, reason, payload={"stage": stage.value, "reason": reason}
+        )
+    if job.status is JobStatus.RUNNING:
+        return ProgressUpdate(job.spotify_id, job.stage, job.progress, job.message or "Running")
+    return ProgressUpdate(job.spotify_id, Stage.INIT, 0, job.message or "Queued")
 
 
 def _local_process_is_gone(worker: str) -> bool:
@@ -140,6 +229,14 @@ class BatchRunner:
         self._stopping = False  # shutting down: running imports go back to the queue, not to "cancelled"
         #: The Spotify pause this runner last saw (from its own imports or from the database).
         self.spotify_pause: ServicePause | None = None
+        #: Progress goes out through this: a Redis outage never fails an import (updates wait for Redis).
+        self.publisher = DeferredPublisher(bus, on_back=self.republish_ledger)
+        #: How long the command line's batch waits for the database (seconds); the serving loop waits forever.
+        self.patience = DATABASE_PATIENCE
+        self._loop_passed = 0.0  # monotonic time of the claim loop's last pass
+        self._outage: str | None = None  # what the claim loop is waiting for, while it retries
+        self._outage_started = 0.0
+        self._batch_mode = False  # run_until_idle runs: a database outage is waited out for `patience` only
 
     # -- the ledger ----------------------------------------------------------------------------
     async def enqueue(self, items: Sequence[ImportRequest | tuple[str, str]]) -> list[str]:
@@ -155,7 +252,7 @@ class BatchRunner:
             pause = await service_state.active_pause(session, SPOTIFY)
         for job in queued:
             if job.status is JobStatus.QUEUED:
-                await self.bus.publish(self._queued_update(job.spotify_id, pause, job.spotify_artist is None))
+                await self.publisher.publish(self._queued_update(job.spotify_id, pause, job.spotify_artist is None))
         self._wake.set()
         return [job.spotify_id for job in queued]
 
@@ -202,24 +299,59 @@ class BatchRunner:
             self._wake.set()
         return count
 
+    async def republish_ledger(self) -> int:
+        """Publish the ledger's state of each job the bus holds no update of (a restarted Redis starts empty):
+        queued and finished jobs (within the bus's keep time); running ones publish their next step themselves.
+        Returns how many were published."""
+        async with self.database.session() as session:
+            shown = await jobs.jobs_to_show(session, utcnow() - timedelta(seconds=FINAL_TTL_SECONDS))
+        have = await self.bus.snapshots()
+        missing = [job for job in shown if job.spotify_id not in have and job.status is not JobStatus.RUNNING]
+        for job in missing:
+            await self.publisher.publish(ledger_update(job))
+        if missing:
+            log.info("published the ledger's state of %d import(s) the bus had lost", len(missing))
+        return len(missing)
+
     async def _heartbeat(self) -> None:
-        """While the runner works: keep our jobs' heartbeats fresh, announce the worker, take over dead ones."""
+        """While the runner works: keep our jobs' heartbeats fresh, announce the worker, take over dead ones.
+
+        Each step fails on its own (Redis away does not stop the ledger's heartbeat); a failing step is logged
+        when it starts failing and when it works again, never per beat, and the beat goes on.
+        """
         interval = max(0.5, self.job_timeout / 4)
+        failing: set[str] = set()
         try:
             while True:
-                try:
-                    async with self.database.session() as session, session.begin():
-                        await jobs.heartbeat_jobs(session, self.worker, list(self._running))
-                    if self.registry is not None:
-                        await self.registry.announce(self.worker, ttl=self.job_timeout)
-                    await self.resume_interrupted()
-                except (SQLAlchemyError, OSError, RedisError) as exc:
-                    log.warning("heartbeat failed: %s", exc)
+                await self._beat_step("the jobs' heartbeat", self._beat_jobs, failing)
+                if self.registry is not None:
+                    announce = functools.partial(self.registry.announce, self.worker, ttl=self.job_timeout)
+                    await self._beat_step("the worker's announcement", announce, failing)
+                await self._beat_step("taking over dead workers' jobs", self.resume_interrupted, failing)
                 await asyncio.sleep(interval)
         finally:
             if self.registry is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self.registry.withdraw(self.worker))
+
+    async def _beat_jobs(self) -> None:
+        async with self.database.session() as session, session.begin():
+            await jobs.heartbeat_jobs(session, self.worker, list(self._running))
+
+    @staticmethod
+    async def _beat_step(what: str, step: Callable[[], Awaitable[object]], failing: set[str]) -> None:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the heartbeat must outlive every error; a bug is logged with its traceback
+            if what not in failing:
+                failing.add(what)
+                log.warning("%s failed (%s); retrying every beat", what, exc, exc_info=not is_outage(exc))
+            return
+        if what in failing:
+            failing.discard(what)
+            log.warning("%s works again", what)
 
     @contextlib.asynccontextmanager
     async def _beating(self) -> AsyncIterator[None]:
@@ -298,17 +430,18 @@ class BatchRunner:
         """
         awaited = list(dict.fromkeys(wait_for))
         self._batch_ts = utcnow()
+        self._batch_mode = True
         try:
             async with self._beating():
                 while True:
-                    started = await self._fill_slots()
+                    started = await self._retrying(self._fill_slots)
                     if not self._running:
                         if started:
                             continue
-                        pause = await self._pause_holding_jobs() if wait_for_pauses else None
+                        pause = await self._retrying(self._pause_holding_jobs) if wait_for_pauses else None
                         if pause is not None:
                             seconds = max(0.05, min(PAUSE_POLL, (pause.resume_at - utcnow()).total_seconds()))
-                        elif await self._running_elsewhere(awaited):
+                        elif await self._retrying(lambda: self._running_elsewhere(awaited)):
                             seconds = ELSEWHERE_POLL
                         else:
                             return
@@ -320,13 +453,73 @@ class BatchRunner:
         except asyncio.CancelledError:
             await self._cancel_running()
             raise
+        except DatabaseUnavailable:
+            self._stopping = True  # nothing can be written: the jobs are resumed by the next start
+            try:
+                await self._cancel_running()
+            finally:
+                self._stopping = False
+            raise
         finally:
             self._batch_ts = None
+            self._batch_mode = False
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, tried again while the database (or Redis) is away: backing off, logging once.
+
+        The serving loop waits for ever; the command line's batch (``run_until_idle``) up to ``patience``
+        seconds, then raises :class:`DatabaseUnavailable`. Errors that are not an outage are raised at once.
+        """
+        delay = OUTAGE_BACKOFF
+        deadline = time.monotonic() + self.patience if self._batch_mode else None
+        away: float | None = None
+        while True:
+            try:
+                result = await call()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    raise DatabaseUnavailable(
+                        f"the database did not answer for {self.patience:.0f} s ({exc}); the unfinished imports "
+                        "resume with the next run"
+                    ) from exc
+                if away is None:
+                    away = now
+                    log.warning("the database is away (%s); trying again for a while", exc)
+                await asyncio.sleep(delay if deadline is None else max(0.0, min(delay, deadline - now)))
+                delay = min(OUTAGE_BACKOFF_MAX, delay * 2)
+                continue
+            if away is not None:
+                log.warning("the database is back after %.1f s", time.monotonic() - away)
+            return result
 
     def start(self) -> None:
         """Keep importing in the background as jobs arrive (the window and `serve`)."""
         if self._loop_task is None:
+            self._loop_passed = time.monotonic()
             self._loop_task = asyncio.get_running_loop().create_task(self._serve(), name="batch-runner")
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` ran (until :meth:`stop`): this process is an import worker."""
+        return self._loop_task is not None
+
+    def loop_state(self) -> LoopState:
+        """What the background claim loop does (health reports it): see :class:`LoopState`."""
+        if self._loop_task is None or self._loop_task.done():
+            return LoopState.STOPPED
+        if self._outage is not None:
+            return LoopState.RETRYING
+        if time.monotonic() - self._loop_passed > STALLED_AFTER:
+            return LoopState.STALLED
+        return LoopState.RUNNING
+
+    @property
+    def outage(self) -> str | None:
+        """What the claim loop waits for while it retries ("the database: connection refused"), else None."""
+        return self._outage
 
     async def stop(self) -> None:
         """Stop claiming jobs; the running imports stop and go back to the queue for the next start
@@ -344,19 +537,54 @@ class BatchRunner:
                 async with self.database.session() as session, session.begin():
                     await jobs.resume_interrupted_jobs(session, worker=self.worker)
                 for spotify_id in interrupted:
-                    await self.bus.publish(ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued (interrupted)"))
+                    await self.publisher.publish(ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued (interrupted)"))
         finally:
             self._stopping = False
+            await self.close_publisher()
+
+    async def close_publisher(self, seconds: float = 1.0) -> None:
+        """Give progress updates still waiting for Redis ``seconds`` to go out, then stop retrying."""
+        if self.publisher.waiting and not await self.publisher.drain(seconds):
+            log.warning("%d progress update(s) were not published: Redis is away", self.publisher.waiting)
+        await self.publisher.aclose()
 
     async def _serve(self) -> None:
+        """The claim loop, restarted when it fails by a bug (logged with the traceback, backing off)."""
+        delay = OUTAGE_BACKOFF
         async with self._beating():
-            await self._serve_forever()
+            while True:
+                try:
+                    await self._serve_forever()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.exception("the import loop failed; it restarts in %.0f s", delay)
+                    self._outage = f"a failure: {exc}"
+                    await asyncio.sleep(delay)
+                    delay = min(OUTAGE_BACKOFF_MAX, delay * 2)
 
     async def _serve_forever(self) -> None:
+        delay = OUTAGE_BACKOFF
         while True:
+            self._loop_passed = time.monotonic()
             if self._batch_ts is None or not self._running:
                 self._batch_ts = utcnow()  # a new batch starts when the runner was idle
-            await self._fill_slots()
+            try:
+                await self._fill_slots()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                if self._outage is None:
+                    self._outage_started = time.monotonic()
+                    log.warning("the database is away (%s); imports wait, trying again every few seconds", exc)
+                self._outage = f"the database: {exc}"
+                await asyncio.sleep(delay)
+                delay = min(OUTAGE_BACKOFF_MAX, delay * 2)
+                continue
+            if self._outage is not None:
+                log.warning("the import loop works again after %.1f s", time.monotonic() - self._outage_started)
+                self._outage = None
+            delay = OUTAGE_BACKOFF
             self._wake.clear()
             woken = asyncio.ensure_future(self._wake.wait())
             waiters: set[asyncio.Future[Any]] = {woken, *self._running.values()}
@@ -425,9 +653,10 @@ class BatchRunner:
             started += 1
         return started
 
-    def _forget(self, spotify_id: str, _task: asyncio.Task[None]) -> None:
-        self._running.pop(spotify_id, None)
-        self._started.discard(spotify_id)
+    def _forget(self, spotify_id: str, task: asyncio.Task[None]) -> None:
+        if self._running.get(spotify_id) is task:  # a job put back and claimed again has a newer task
+            del self._running[spotify_id]
+            self._started.discard(spotify_id)
 
     async def _saw_pause(self, pause: ServicePause | None) -> None:
         """Act on the pause in force: hold this process's Spotify client back and tell the waiting jobs once."""
@@ -441,7 +670,7 @@ class BatchRunner:
         async with self.database.session() as session:
             waiting = await jobs.queued_needing_spotify(session)
         for spotify_id in waiting:
-            await self.bus.publish(self._queued_update(spotify_id, pause, True))
+            await self.publisher.publish(self._queued_update(spotify_id, pause, True))
 
     async def _pause(self, job: ArtistImport, pause: ServicePause) -> None:
         """The artist met a service pause: record it for every process, and put the artist back in the queue."""
@@ -452,7 +681,7 @@ class BatchRunner:
             await self.bus.record_pause(pause)
         except (RedisError, OSError) as exc:  # the database holds the pause; Redis only shares it faster
             log.warning("could not share the %s pause on Redis: %s", pause.service, exc)
-        await self.bus.publish(self._queued_update(job.spotify_id, pause, True))
+        await self.publisher.publish(self._queued_update(job.spotify_id, pause, True))
         await self._saw_pause(pause)
 
     async def _import(self, spotify_id: str, name: str, spotify_artist: dict[str, Any] | None = None) -> None:
@@ -463,7 +692,7 @@ class BatchRunner:
             name=name,
             spotify_artist_data=spotify_artist,
         )
-        reporter = Reporter(job, self.bus, on_published=self._record_progress)
+        reporter = Reporter(job, self.publisher, on_published=self._record_progress)
         try:
             await run_stages(job, self.deps, reporter)
         except ServicePaused as paused:
@@ -473,12 +702,31 @@ class BatchRunner:
                 await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED_MESSAGE))
             raise
         except StageFailed as exc:
-            await self._end(job, reporter, JobStatus.ERROR, exc.stage, exc.reason)
+            if is_outage(exc):
+                await self._interrupted(job, exc)
+            else:
+                await self._end(job, reporter, JobStatus.ERROR, exc.stage, exc.reason)
         except Exception as exc:  # a bug in one artist's import must not stop the batch
-            log.exception("importing %s failed", spotify_id)
-            await self._end(job, reporter, JobStatus.ERROR, job.stage, f"Unexpected error: {exc}")
+            if is_outage(exc):
+                await self._interrupted(job, exc)
+            else:
+                log.exception("importing %s failed", spotify_id)
+                await self._end(job, reporter, JobStatus.ERROR, job.stage, f"Unexpected error: {exc}")
         else:
             await self._end(job, reporter, JobStatus.COMPLETE, Stage.COMPLETE, None)
+
+    async def _interrupted(self, job: ArtistImport, exc: BaseException) -> None:
+        """The database went away under an import: it goes back to the queue (attempt not counted) once it
+        answers, and runs again from the start (STORE is one transaction: nothing of it was saved)."""
+        log.warning("importing %s was interrupted (%s); it goes back to the queue", job.spotify_id, exc)
+
+        async def put_back() -> None:
+            async with self.database.session() as session, session.begin():
+                await jobs.put_back_waiting(session, job.spotify_id, INTERRUPTED_MESSAGE)
+
+        await self._retrying(put_back)
+        await self.publisher.publish(ProgressUpdate(job.spotify_id, Stage.INIT, 0, INTERRUPTED_MESSAGE))
+        self._wake.set()
 
     async def _record_progress(self, update: ProgressUpdate) -> None:
         if update.stage.is_final:
@@ -488,22 +736,25 @@ class BatchRunner:
                 await jobs.update_job_progress(
                     session, update.spotify_id, update.stage, update.progress, update.message
                 )
-        except SQLAlchemyError as exc:  # the ledger's copy of the progress is a convenience: the bus has it
+        except (SQLAlchemyError, OSError) as exc:  # the ledger's copy of the progress is a convenience
             log.warning("could not record the progress of %s: %s", update.spotify_id, exc)
 
     async def _end(
         self, job: ArtistImport, reporter: Reporter, status: JobStatus, stage: Stage, error: str | None
     ) -> None:
-        async with self.database.session() as session, session.begin():
-            await jobs.finish_job(
-                session,
-                job.spotify_id,
-                status,
-                error=error,
-                artist_id=job.artist_id,
-                name=job.name or None,
-                failed_stage=stage if status is JobStatus.ERROR else None,
-            )
+        async def finish() -> None:
+            async with self.database.session() as session, session.begin():
+                await jobs.finish_job(
+                    session,
+                    job.spotify_id,
+                    status,
+                    error=error,
+                    artist_id=job.artist_id,
+                    name=job.name or None,
+                    failed_stage=stage if status is JobStatus.ERROR else None,
+                )
+
+        await self._retrying(finish)  # the outcome is known: it is written once the database answers
         if status is JobStatus.COMPLETE:
             message = "Imported" + (" with warnings" if job.warnings else "")
             await reporter.publish(Stage.COMPLETE, 100, message, {"artist_id": job.artist_id, "name": job.name})
@@ -518,4 +769,4 @@ class BatchRunner:
         self, spotify_id: str, progress: int, stage: Stage = Stage.INIT, details: str = ""
     ) -> None:
         """The import's last update: cancelled in ``stage`` (INIT: before it started)."""
-        await self.bus.publish(ProgressUpdate.cancellation(spotify_id, progress, stage, details))
+        await self.publisher.publish(ProgressUpdate.cancellation(spotify_id, progress, stage, details))

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -171,10 +171,17 @@ class ArtistImport:
 ProgressSink = Callable[[ProgressUpdate], Awaitable[None]]
 
 
+class UpdatePublisher(Protocol):
+    """What publishes an update: a :class:`ProgressBus`, or the runner's
+    :class:`~artist_desktop.bus.progress.DeferredPublisher` (which never fails an import for a Redis outage)."""
+
+    async def publish(self, update: ProgressUpdate) -> ProgressUpdate: ...
+
+
 class Reporter:
     """Publishes an artist's progress, keeping it monotonic within the run."""
 
-    def __init__(self, job: ArtistImport, bus: ProgressBus, on_published: ProgressSink | None = None) -> None:
+    def __init__(self, job: ArtistImport, bus: UpdatePublisher, on_published: ProgressSink | None = None) -> None:
         self.job = job
         self.bus = bus
         self.on_published = on_published

@@ -14,7 +14,8 @@ change the table forbids never happens (a function asked for one raises ValueErr
   (the artist queued again).
 
 Without a status change: :func:`update_job_progress` and :func:`heartbeat_jobs` (a running job's stage and
-heartbeat), :func:`remove_job` (the row goes), and the reads. While a service is paused, the queued jobs
+heartbeat), :func:`remove_job` (the row goes), and the reads (:func:`get_jobs` and :func:`jobs_to_show` let a
+view or the bus catch up with the ledger after missed updates). While a service is paused, the queued jobs
 that need it stay queued ("Waiting for Spotify"): :func:`claim_next_job` passes them over and
 :func:`count_waiting_for_spotify` / :func:`queued_needing_spotify` find them.
 
@@ -43,8 +44,10 @@ __all__ = [
     "enqueue_jobs",
     "finish_job",
     "get_job",
+    "get_jobs",
     "heartbeat_jobs",
     "job_names",
+    "jobs_to_show",
     "list_jobs",
     "next_queued_jobs",
     "put_back_waiting",
@@ -155,6 +158,26 @@ async def get_job(session: AsyncSession, spotify_id: str) -> ImportJob | None:
         select(ImportJob).where(ImportJob.spotify_id == spotify_id).execution_options(populate_existing=True)
     )
     return job
+
+
+async def get_jobs(session: AsyncSession, spotify_ids: Iterable[str]) -> dict[str, ImportJob]:
+    """These ids' jobs as the ledger holds them now, by Spotify id (ids with no job are left out)."""
+    found: dict[str, ImportJob] = {}
+    for chunk in chunks(list(dict.fromkeys(spotify_ids))):
+        stmt = select(ImportJob).where(ImportJob.spotify_id.in_(chunk)).execution_options(populate_existing=True)
+        found.update({job.spotify_id: job for job in await session.scalars(stmt)})
+    return found
+
+
+async def jobs_to_show(session: AsyncSession, finished_since: datetime) -> list[ImportJob]:
+    """Unfinished jobs and those finished since ``finished_since``, in selection order: what a progress
+    view shows, or the bus holds (a finished artist's update is kept for a while)."""
+    stmt = (
+        select(ImportJob)
+        .where(ImportJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]) | (ImportJob.finished_at >= finished_since))
+        .order_by(ImportJob.position, ImportJob.id)
+    )
+    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
 
 
 async def list_jobs(session: AsyncSession, statuses: Iterable[JobStatus] | None = None) -> list[ImportJob]:
