@@ -377,6 +377,39 @@ def export_library(ctx: click.Context, metrics_text: str | None, days: int | Non
     write_rows(rows, sys.stdout, fmt, list(rows[0]) if rows else empty_columns)
 
 
+@main.command("alerts")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Only alerts of this day or later (default: all).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON.")
+@click.pass_context
+def list_alerts(ctx: click.Context, since: datetime | None, as_json: bool) -> None:
+    """List the alerts: days whose change of a metric was far outside the artist's own recent variability
+    (newest day first; dismissed ones are left out), as the window's Alerts tab shows them."""
+    from artist_desktop.metrics.alerts import Alert
+    from artist_desktop.runtime import Runtime
+
+    async def go() -> list[Alert]:
+        async with Runtime(_settings(ctx)) as runtime:
+            return await runtime.application.alerts(since.date() if since is not None else None)
+
+    found = _run(go())
+    if as_json:
+        click.echo(json.dumps([alert.to_json() for alert in found], indent=2))
+        return
+    if not found:
+        click.echo("No alerts.", err=True)
+    for alert in found:
+        click.echo(
+            f"{alert.day.isoformat()}  {alert.artist_name}  {alert.platform} {alert.metric}  "
+            f"{alert.change:+,.0f} ({alert.change_percent:+.1f} %)  score {alert.score:+.1f}"
+        )
+
+
 @main.command()
 @click.option(
     "--workers",
@@ -403,7 +436,7 @@ def serve(ctx: click.Context, workers: int | None) -> None:
         settings = _settings(ctx)
         if workers is not None:
             settings = with_overrides(settings, concurrency=workers)
-        async with Runtime(settings, with_sse=True) as runtime:
+        async with Runtime(settings, with_sse=True, schedule=True) as runtime:
             application = runtime.application
             await runtime.runner.resume_interrupted()
             runtime.runner.start()  # serve is an import worker, in team mode too

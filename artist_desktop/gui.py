@@ -36,7 +36,7 @@ async def _gui_main(settings: Settings) -> int:
         loop.add_signal_handler(signum, window.close)
     window.show()
     log.debug("window shown")
-    runtime = Runtime(settings, with_sse=True, demo_history=True)
+    runtime = Runtime(settings, with_sse=True, demo_history=True, schedule=True)
     exit_code = 0
     try:
         try:

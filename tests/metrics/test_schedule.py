@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +21,10 @@ from artist_desktop.metrics.schedule import (
 )
 from artist_desktop.store import Database, open_database
 from artist_desktop.store.locks import LockHeld
+
+if TYPE_CHECKING:
+    from artist_desktop.devtools._catalog import CatalogArtist
+    from artist_desktop.runtime import Runtime
 
 DAY = date(2026, 12, 7)
 SIX = time(6, 0)
@@ -230,3 +235,36 @@ async def test_the_schedule_file_lock_sits_beside_the_database(database: Databas
     clock = FakeClock(at(5), at(7))
     await run_until_end(schedule_on(database, Collector(clock), clock), clocks=[clock])
     assert (Path(str(database.engine.url.database)).parent / ".scheduled-collection.lock").exists()
+
+
+async def test_the_applications_collection_is_marked_scheduled_in_the_history(
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
+) -> None:
+    artist = catalog_artists[0]
+    await add_library_artist(runtime.database, artist.name, artist.deezer["id"])  # type: ignore[index]
+    application = runtime.application
+    manual = await application.refresh_deezer_fans()
+    clock = FakeClock(datetime.now(UTC).replace(hour=5), datetime.now(UTC).replace(hour=7))
+    schedule = DailySchedule(runtime.database, application.collect_metrics, SIX, clock=clock, tz=UTC)
+
+    await run_until_end(schedule, clocks=[clock])
+
+    history = await application.deezer_refresh_runs()
+    assert [(run.run_id == manual.run_id, run.scheduled) for run in history] == [(False, True), (True, False)]
+    status = await application.schedule_status()
+    assert status.enabled and status.last is not None
+    assert status.last.status is ScheduledRunStatus.COMPLETE
+    assert status.last.outcome == "Deezer fans: 1 of 1 updated, 0 failed"
+    assert not runtime.schedule_running  # the fixture's runtime is a one-shot command's: no schedule
+
+
+async def test_a_runtime_with_schedule_runs_it_and_stops_it(runtime: Runtime) -> None:
+    from artist_desktop.runtime import Runtime as RuntimeClass
+
+    scheduled = RuntimeClass(runtime.settings, clients=runtime.clients, schedule=True)
+    await scheduled.start()
+    try:
+        assert scheduled.schedule_running
+    finally:
+        await scheduled.stop()
+    assert not scheduled.schedule_running
