@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
@@ -39,11 +39,13 @@ from artist_desktop.metrics import (
     RefreshSummary,
     refresh_deezer_fans,
 )
+from artist_desktop.metrics.alerts import Alert, AlertRule, Detection, alert_of, detect_alerts
+from artist_desktop.metrics.schedule import Collected, LastRun, last_run, next_run
 from artist_desktop.services import ServiceError
 from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_ids, undo_match
 from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
 from artist_desktop.services.spotify_links import resolve_short_link
-from artist_desktop.store import PlatformIdConflict, jobs, library, repository
+from artist_desktop.store import PlatformIdConflict, alerts, jobs, library, repository, scheduled_runs
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
@@ -61,6 +63,7 @@ __all__ = [
     "QueuedArtist",
     "RefreshRunRow",
     "ResumedQueue",
+    "ScheduleStatus",
     "SearchOutcome",
 ]
 
@@ -80,6 +83,8 @@ _MBID = re.compile(
     r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?#].*)?$",
     re.IGNORECASE,
 )
+#: Days before today a collection's alert detection judges again (a figure can arrive late).
+ALERT_RECHECK_DAYS = 7
 #: ``progress(done, total, artist_name)`` for the Deezer refresh and Find Deezer ids.
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -168,7 +173,7 @@ class ResumedQueue(dict[str, str]):
 
 @dataclass(frozen=True, slots=True)
 class RefreshRunRow:
-    """One past Deezer refresh run as the history lists it."""
+    """One past Deezer refresh run as the history lists it; ``scheduled``: the daily schedule started it."""
 
     run_id: int
     run_date: datetime
@@ -176,6 +181,17 @@ class RefreshRunRow:
     total: int
     updated: int
     failed: int
+    scheduled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleStatus:
+    """The daily collection as the status bar shows it: whether it is on (``collect_daily``), when it runs
+    next (local time; None when off) and how the last scheduled run went (None: none yet)."""
+
+    enabled: bool
+    next_run: datetime | None
+    last: LastRun | None
 
 
 class Application:
@@ -446,8 +462,17 @@ class Application:
         """Past Deezer refresh runs, newest first."""
         async with self._runtime.database.session() as session:
             runs = await repository.list_refresh_runs(session, Platform.DEEZER, limit)
+            scheduled = await scheduled_runs.scheduled_refresh_runs(session, [run.id for run in runs])
             return [
-                RefreshRunRow(run.id, run.run_date, RefreshStatus(run.status), run.total, run.updated, run.failed)
+                RefreshRunRow(
+                    run.id,
+                    run.run_date,
+                    RefreshStatus(run.status),
+                    run.total,
+                    run.updated,
+                    run.failed,
+                    run.id in scheduled,
+                )
                 for run in runs
             ]
 
@@ -461,6 +486,46 @@ class Application:
             ]
         results.sort(key=lambda result: (result.name.casefold(), result.artist_id))
         return RefreshSummary(run.run_id, run.run_date, run.status, run.total, run.updated, run.failed, results)
+
+    # -- the daily collection and alerts -----------------------------------------------------------
+    async def collect_metrics(self) -> Collected:
+        """The metrics refresh the daily schedule runs, then alert detection on the recent days.
+
+        Today the Deezer fan-count refresh; issue 19's one refresh for all sources replaces it here (and only
+        here). Raises as `refresh_deezer_fans` (`NothingToRefresh`, `LockHeld`, ...)."""
+        summary = await self.refresh_deezer_fans()
+        outcome = f"Deezer fans: {summary.updated} of {summary.total} updated, {summary.failed} failed"
+        try:
+            detection = await self.detect_alerts(since=utcnow().date() - timedelta(days=ALERT_RECHECK_DAYS))
+        except Exception:  # the figures are stored: the collection stands without its alerts
+            log.exception("alert detection after the collection failed")
+            return Collected(f"{outcome}; alerts not checked (see the log)", (summary.run_id,))
+        return Collected(outcome, (summary.run_id,), len(detection.new))
+
+    async def detect_alerts(self, since: date | None = None) -> Detection:
+        """Judge every artist's daily changes from ``since`` on (None: the whole history) with the settings'
+        thresholds and store the alerts (see `metrics.alerts`); returns what is new."""
+        rule = AlertRule(self.settings.alert_threshold, self.settings.alert_min_change_percent)
+        return await detect_alerts(self._runtime.database, rule, since=since)
+
+    async def alerts(self, since: date | None = None, include_dismissed: bool = False) -> list[Alert]:
+        """Stored alerts of days from ``since`` on (None: all), newest day first, then by artist."""
+        async with self._runtime.database.session() as session:
+            return [alert_of(row) for row in await alerts.list_alerts(session, since, include_dismissed)]
+
+    async def dismiss_alerts(self, alert_ids: Sequence[int]) -> int:
+        """Hide these alerts (they stay dismissed when detection runs again); returns how many changed."""
+        async with self._runtime.database.session() as session, session.begin():
+            return await alerts.dismiss(session, alert_ids)
+
+    async def schedule_status(self) -> ScheduleStatus:
+        """The daily collection's next run and last outcome (whichever process ran it)."""
+        last = await last_run(self._runtime.database)
+        if not self.settings.collect_daily:
+            return ScheduleStatus(False, None, last)
+        now = datetime.now().astimezone()
+        settled = last is not None and last.day == now.date() and last.status.settles_day
+        return ScheduleStatus(True, next_run(now, self.settings.collect_time, settled), last)
 
     # -- status ---------------------------------------------------------------------------------
     async def health(self) -> Health:

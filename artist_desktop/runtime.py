@@ -71,15 +71,19 @@ class Runtime:
         clients: ServiceClients | None = None,
         with_sse: bool = False,
         demo_history: bool = False,
+        schedule: bool = False,
     ) -> None:
         """`clients` replaces the API clients the settings would build (tests and benchmarks tune them);
         `with_sse` serves the progress stream (the window and `serve`; not one-shot commands); `demo_history`
         in demo mode loads the catalog's 90 days of figures on the first start (the window;
-        `artist_desktop.devtools.demo_history`)."""
+        `artist_desktop.devtools.demo_history`); `schedule` runs the daily collection when the settings ask for it
+        (``collect_daily``; the window and `serve`, not one-shot commands: `artist_desktop.metrics.schedule`)."""
         self.settings = settings
         self._given_clients = clients
         self._with_sse = with_sse
         self._demo_history = demo_history
+        self._schedule = schedule
+        self._schedule_task: asyncio.Task[None] | None = None
         self._sse: SseServer | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._embedded: SharedEmbeddedRedis | None = None
@@ -178,7 +182,30 @@ class Runtime:
             if self._with_sse:
                 await self._start_sse(stack)
             self._application = Application(self)
+            if self._schedule and settings.collect_daily:
+                self._start_schedule(stack, self._application)
             self._stack = stack.pop_all()
+
+    def _start_schedule(self, stack: contextlib.AsyncExitStack, application: Application) -> None:
+        """The daily collection, as a task stopped first at shutdown (a run under way is marked cancelled)."""
+        from artist_desktop.metrics.schedule import DailySchedule
+
+        schedule = DailySchedule(self.database, application.collect_metrics, self.settings.collect_time)
+        task = asyncio.create_task(schedule.run_forever(), name="daily-collection")
+        self._schedule_task = task
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._schedule_task = None
+
+        stack.push_async_callback(stop)
+
+    @property
+    def schedule_running(self) -> bool:
+        """This process runs the daily collection's schedule."""
+        return self._schedule_task is not None and not self._schedule_task.done()
 
     async def _load_demo_history(self, settings: Settings) -> None:
         """The demo catalog's daily figures, its artists and their pictures, once (see `seed_demo_history`)."""
