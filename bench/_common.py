@@ -60,8 +60,11 @@ class Result:
         *,
         target: str = "",
         ok: bool | None = None,
+        digits: int = 2,
     ) -> None:
-        self.figures.append(Figure(metric, round(value, 2) if isinstance(value, float) else value, unit, target, ok))
+        """One figure; a float is shown with ``digits`` decimals (3 for a ratio judged against 0.9)."""
+        shown = round(value, digits) if isinstance(value, float) else value
+        self.figures.append(Figure(metric, shown, unit, target, ok))
 
     @property
     def missed(self) -> list[Figure]:
