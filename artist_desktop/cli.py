@@ -224,20 +224,30 @@ def _import_requests(ctx: click.Context, texts: list[str]) -> list[str]:
     is_flag=True,
     help="When Spotify's quota pauses the import, exit 4 with the resume time instead of waiting.",
 )
+@click.option("--refresh", is_flag=True, help="Import again the artists already imported today (skipped otherwise).")
 @click.pass_context
 def import_artists(
-    ctx: click.Context, artists: tuple[str, ...], files: tuple[Any, ...], as_json: bool, no_wait: bool
+    ctx: click.Context,
+    artists: tuple[str, ...],
+    files: tuple[Any, ...],
+    as_json: bool,
+    no_wait: bool,
+    refresh: bool,
 ) -> None:
     """Import artists by Spotify id, artist link (open.spotify.com/artist/…, spotify.link/…) or URI,
     headless: live progress on stderr, the summary on stdout.
 
     Exit 0 when every artist completed, 1 when any failed, 2 for bad ids (every one is named; nothing is
     started), 4 with --no-wait when Spotify's quota holds artists back (they stay queued and resume with
-    the next run, the window or `serve`). Without --no-wait a quota pause is waited out.
+    the next run, the window or `serve`). Without --no-wait a quota pause is waited out. Artists already
+    imported today are skipped (status "skipped" in --json) unless --refresh. When the database stays away
+    longer than a minute, exit 1 with the summary: unfinished artists say "queued" and resume with the next run.
     """
+    from dataclasses import replace
+
     from artist_desktop.console import LiveProgress
-    from artist_desktop.domain import ImportRequest
-    from artist_desktop.pipeline.runner import JobOutcome
+    from artist_desktop.domain import ImportRequest, JobStatus, Stage
+    from artist_desktop.pipeline.runner import DatabaseUnavailable, JobOutcome
     from artist_desktop.runtime import Runtime
 
     texts = [value.replace("\n", " ") for value in artists] + [handle.read() for handle in files]
@@ -245,7 +255,7 @@ def import_artists(
         raise click.UsageError("name at least one artist (an id, a link or a URI), or --file")
     ids = _import_requests(ctx, texts)
 
-    async def go() -> tuple[list[JobOutcome], str | None]:
+    async def go() -> tuple[list[JobOutcome], str | None, str | None]:
         async with Runtime(_settings(ctx)) as runtime:
             runner = runtime.runner
             resumed = await runner.resume_interrupted()
@@ -254,25 +264,58 @@ def import_artists(
             pause = await runner.current_spotify_pause()
             if pause is not None:
                 click.echo(f"{pause.sentence()}: imports that need Spotify wait until then.", err=True)
-            async with LiveProgress(runtime.bus, ids):
-                await runner.enqueue([ImportRequest(spotify_id) for spotify_id in ids])  # names come with METADATA
-                await runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=ids)
-            waiting = set(await runner.waiting_jobs()) & set(ids)
+            skipped = set() if refresh else set(await runner.imported_today(ids))
+            todo = [spotify_id for spotify_id in ids if spotify_id not in skipped]
+            if skipped:
+                click.echo(
+                    f"{len(skipped)} artist(s) already imported today: skipped (--refresh imports them again).",
+                    err=True,
+                )
+            lost: str | None = None
+            if todo:
+                async with LiveProgress(runtime.bus, todo):
+                    await runner.enqueue([ImportRequest(spotify_id) for spotify_id in todo])  # names come with METADATA
+                    try:
+                        await runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=todo)
+                    except DatabaseUnavailable as exc:
+                        lost = str(exc)
+            if lost is not None:  # nothing can be read: the summary says what this run knows
+                return (
+                    [
+                        JobOutcome(i, "", JobStatus.COMPLETE, Stage.COMPLETE, None, skipped=True)
+                        if i in skipped
+                        else JobOutcome(i, "", JobStatus.QUEUED, Stage.INIT, lost)
+                        for i in ids
+                    ],
+                    None,
+                    lost,
+                )
+            waiting = set(await runner.waiting_jobs()) & set(todo)
             pause = await runner.current_spotify_pause()
             held = pause.sentence() if waiting and pause is not None else None
-            return await runner.outcomes(ids), held
+            outcomes = [replace(o, skipped=o.spotify_id in skipped) for o in await runner.outcomes(ids)]
+            return outcomes, held, None
 
-    outcomes, held = _run(go())
+    outcomes, held, lost = _run(go())
     failed = [outcome for outcome in outcomes if outcome.status.value not in ("complete", "queued")]
     waiting = [outcome for outcome in outcomes if outcome.status.value == "queued"]
     if as_json:
         click.echo(json.dumps([outcome.to_json() for outcome in outcomes], indent=2))
     else:
         for outcome in outcomes:
-            line = f"{outcome.spotify_id}  {outcome.name}  {outcome.status.value}"
+            status = "already imported today" if outcome.skipped else outcome.status.value
+            line = f"{outcome.spotify_id}  {outcome.name}  {status}"
             click.echo(line + (f"  ({outcome.stage.value}: {outcome.error})" if outcome.error else ""))
-        done = len(outcomes) - len(failed) - len(waiting)
-        click.echo(f"{done} of {len(outcomes)} imported.", err=True)
+        skipped_count = sum(outcome.skipped for outcome in outcomes)
+        done = len(outcomes) - len(failed) - len(waiting) - skipped_count
+        click.echo(
+            f"{done} of {len(outcomes)} imported"
+            + (f", {skipped_count} skipped (already imported today)." if skipped_count else "."),
+            err=True,
+        )
+    if lost is not None:
+        click.echo(f"Stopped: {lost}", err=True)
+        ctx.exit(EXIT_FAILED)
     if failed:
         ctx.exit(EXIT_FAILED)
     if waiting:

@@ -39,7 +39,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -149,12 +149,14 @@ class JobOutcome:
     status: JobStatus
     stage: Stage
     error: str | None
+    #: Not imported again: it was imported today already (`import` without ``--refresh``); status "skipped".
+    skipped: bool = False
 
     def to_json(self) -> dict[str, str | None]:
         return {
             "spotify_id": self.spotify_id,
             "name": self.name,
-            "status": self.status.value,
+            "status": "skipped" if self.skipped else self.status.value,
             "stage": self.stage.value,
             "error": self.error,
         }
@@ -175,6 +177,11 @@ def ledger_update(job: ImportJob) -> ProgressUpdate:
     if job.status is JobStatus.RUNNING:
         return ProgressUpdate(job.spotify_id, job.stage, job.progress, job.message or "Running")
     return ProgressUpdate(job.spotify_id, Stage.INIT, 0, job.message or "Queued")
+
+
+def _as_utc(when: datetime) -> datetime:
+    """A ledger time as aware UTC (SQLite gives it back naive)."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _local_process_is_gone(worker: str) -> bool:
@@ -269,6 +276,22 @@ class BatchRunner:
             details=pause.reason,
             payload={"waiting_for": pause.service, "resume_at": pause.resume_at.isoformat()},
         )
+
+    async def imported_today(self, spotify_ids: Iterable[str]) -> list[str]:
+        """The ids among these whose import completed today (UTC, the day of their stored figures), in order:
+        a rerun skips them unless asked to refresh."""
+        wanted = list(dict.fromkeys(spotify_ids))
+        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        async with self.database.session() as session:
+            found = await jobs.get_jobs(session, wanted)
+        return [
+            spotify_id
+            for spotify_id in wanted
+            if (job := found.get(spotify_id)) is not None
+            and job.status is JobStatus.COMPLETE
+            and job.finished_at is not None
+            and _as_utc(job.finished_at) >= today
+        ]
 
     async def current_spotify_pause(self) -> ServicePause | None:
         """The Spotify pause in force (shared through the database), or None."""

@@ -12,12 +12,15 @@ import time
 from pathlib import Path
 
 from artist_desktop.devtools._catalog import load_catalog
+from artist_desktop.devtools.api_double import ApiDouble
 
 
-def _run_import(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, ARTIST_DESKTOP_DATA_DIR=str(data_dir))
+def _run_import(
+    data_dir: Path, *args: str, timeout: float = 120, demo: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, **(env or {}), ARTIST_DESKTOP_DATA_DIR=str(data_dir))
     return subprocess.run(
-        [sys.executable, "-m", "artist_desktop", "--demo", "import", *args],
+        [sys.executable, "-m", "artist_desktop", *(["--demo"] if demo else []), "import", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -57,7 +60,9 @@ def test_json_summary_and_exit_code(isolated_user_env: Path) -> None:
     assert rows[unknown]["name"] == ""  # no name is known: never the id in its place
 
 
-def test_sigkill_mid_batch_then_rerun_completes_everything_once(isolated_user_env: Path) -> None:
+def test_sigkill_mid_batch_then_rerun_completes_everything_once(
+    isolated_user_env: Path, threaded_double: ApiDouble
+) -> None:
     ids = [artist.spotify_id for artist in load_catalog().artists[:30]]
     assert len(ids) == 30
     db = isolated_user_env / "artist-desktop.sqlite3"
@@ -88,12 +93,29 @@ def test_sigkill_mid_batch_then_rerun_completes_everything_once(isolated_user_en
             first.kill()
     statuses = dict(_query(db, "select status, count(*) from import_jobs group by status"))
     assert statuses.get("complete", 0) < 30, statuses
+    finished = {str(row[0]) for row in _query(db, "select spotify_id from import_jobs where status = 'complete'")}
 
-    second = _run_import(isolated_user_env, *ids, "--json")
+    # The rerun asks the double (the same bundled catalog) only for the artists the kill left unfinished.
+    rerun_env = {**threaded_double.urls.as_env(), "ARTIST_DESKTOP_MUSICBRAINZ_RATE": "100"}
+    second = _run_import(isolated_user_env, *ids, "--json", demo=False, env=rerun_env)
     assert second.returncode == 0, second.stderr
     rows = json.loads(second.stdout)
     assert [row["spotify_id"] for row in rows] == ids
-    assert {row["status"] for row in rows} == {"complete"}
+    assert {row["spotify_id"] for row in rows if row["status"] == "skipped"} == finished
+    assert {row["status"] for row in rows if row["spotify_id"] not in finished} == {"complete"}
+    fetched = {i for i in ids if threaded_double.request_count("spotify", f"/artists/{i}")}
+    assert fetched == set(ids) - finished
+    # (fewer searches when one was saved but killed before its job closed: a stored Deezer id is asked directly)
+    assert threaded_double.request_count("deezer", prefix="/search") <= len(ids) - len(finished)
+
+    # --refresh imports them again (one more attempt each in the ledger).
+    attempts = "select spotify_id, attempts from import_jobs"
+    before = {str(row[0]): row[1] for row in _query(db, attempts)}
+    third = _run_import(isolated_user_env, *ids[:3], "--json", "--refresh", demo=False, env=rerun_env)
+    assert third.returncode == 0, third.stderr
+    assert {row["status"] for row in json.loads(third.stdout)} == {"complete"}
+    after = {str(row[0]): row[1] for row in _query(db, attempts)}
+    assert [after[i] - before[i] for i in ids] == [1] * 3 + [0] * (len(ids) - 3)  # type: ignore[operator]
 
     assert _query(db, "select count(*) from artists")[0][0] == 30
     for table, key in (
