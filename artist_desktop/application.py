@@ -28,6 +28,7 @@ from artist_desktop.domain import (
     Platform,
     ProgressUpdate,
     ServicePause,
+    Stage,
     parse_artist_lines,
     spotify_id_from_text,
     utcnow,
@@ -58,6 +59,7 @@ __all__ = [
     "HISTORY_LIMIT",
     "Application",
     "Health",
+    "JobState",
     "PastedLinkError",
     "ProgressCallback",
     "QueuedArtist",
@@ -129,6 +131,19 @@ class Health:
     def worker_ok(self) -> bool:
         """False when this process's import loop is stalled or stopped while it should run (or retrying)."""
         return self.worker in ("", "running")
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """One import as the ledger holds it now, and the progress update that says so (the view applies it when
+    it missed the live ones)."""
+
+    spotify_id: str
+    status: JobStatus
+    stage: Stage
+    progress: int
+    last_error: str | None
+    update: ProgressUpdate
 
 
 class RuntimeParts(Protocol):
@@ -281,6 +296,24 @@ class Application:
         async with self._runtime.database.session() as session:
             unfinished = await jobs.list_jobs(session, (JobStatus.QUEUED, JobStatus.RUNNING))
         return [QueuedArtist(job.spotify_id, job.name, job.status) for job in unfinished]
+
+    async def job_states(
+        self, spotify_ids: Iterable[str], finished_since: datetime | None = None
+    ) -> dict[str, JobState]:
+        """The ledger's state of these imports, plus (with ``finished_since``) every unfinished one and those
+        finished since then: what the progress view re-reads to agree with the ledger after lost updates."""
+        from artist_desktop.pipeline.runner import ledger_update
+
+        async with self._runtime.database.session() as session:
+            found = dict(await jobs.get_jobs(session, spotify_ids))
+            if finished_since is not None:
+                found.update({job.spotify_id: job for job in await jobs.jobs_to_show(session, finished_since)})
+            return {
+                spotify_id: JobState(
+                    spotify_id, job.status, job.stage, job.progress, job.last_error, ledger_update(job)
+                )
+                for spotify_id, job in found.items()
+            }
 
     async def job_names(self, spotify_ids: Iterable[str]) -> dict[str, str]:
         """The display names the ledger knows for these ids."""

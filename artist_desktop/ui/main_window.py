@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from artist_desktop import APP_NAME, __version__
 from artist_desktop.config import Settings, log_dir
-from artist_desktop.domain import ImportRequest, ServicePause
+from artist_desktop.domain import ImportRequest, ServicePause, utcnow
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import LibraryPanel
@@ -56,12 +56,14 @@ from artist_desktop.ui.shortcuts_dialog import show_shortcuts
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from artist_desktop.application import Application, Health, ResumedQueue
+    from artist_desktop.application import Application, Health, JobState, ResumedQueue
 
 log = logging.getLogger(__name__)
 
 LINK_LOST_MESSAGE = "Progress: Redis link lost, reconnecting…"
 HEALTH_INTERVAL_MS = 5000
+#: How often the progress view re-reads the ledger while imports run (issue 15: never more than ~5 s wrong).
+RECONCILE_INTERVAL_MS = 4000
 LIBRARY_REFRESH_DELAY_MS = 400
 #: While draining a backlog of progress updates, yield to Qt after this many.
 YIELD_EVERY = 50
@@ -127,6 +129,12 @@ class MainWindow(QMainWindow):
         self.queue_panel = QueuePanel()
         self.progress_model = ProgressModel(self)
         self.progress_panel = ProgressPanel(self.progress_model)
+        #: While imports run the view re-reads the ledger this often, so lost updates never mislead for long.
+        self.reconcile_timer = QTimer(self)
+        self.reconcile_timer.setObjectName("progress_reconcile_timer")
+        self.reconcile_timer.setInterval(RECONCILE_INTERVAL_MS)
+        self.reconcile_timer.timeout.connect(self._reconcile_if_active)
+        self._shown_since = utcnow()  # jobs finished since the window opened are the view's too
         self.selection_splitter = QSplitter(Qt.Orientation.Vertical)
         self.selection_splitter.setObjectName("selection_splitter")
         self.selection_splitter.addWidget(self.search_panel)
@@ -386,6 +394,7 @@ class MainWindow(QMainWindow):
             self.import_ids_dialog.reject()
         self.thumbnails.set_fetcher(None)
         self.progress_model.repaint_timer.stop()
+        self.reconcile_timer.stop()
         # Everything touching Qt objects happens before the await: the window may be gone after it.
         await self.tasks.cancel_all()
         self.application = None
@@ -447,7 +456,9 @@ class MainWindow(QMainWindow):
 
     # -- background work ----------------------------------------------------------------------
     async def _follow_progress(self, application: Application) -> None:
-        """The only feed of the progress view: snapshots first, then live updates, resynced on reconnect."""
+        """The only feed of the progress view: snapshots first, then live updates, resynced on reconnect; the
+        ledger is re-read on reconnect and every few seconds while imports run (`reconcile_timer`)."""
+        self.reconcile_timer.start()
         async with application.progress_updates(self._progress_link_changed) as updates:
             async for n, update in aiter_enumerate(updates):
                 self.progress_model.apply(update)
@@ -465,6 +476,28 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(LINK_LOST_MESSAGE)
         elif self.statusBar().currentMessage() == LINK_LOST_MESSAGE:
             self.statusBar().clearMessage()  # only our own message: others (a taken port) stay
+        if connected:
+            self._reconcile()  # updates published while the link was down may be gone (a restarted Redis)
+
+    def _reconcile_if_active(self) -> None:
+        if self.progress_model.counts().active:
+            self._reconcile()
+
+    def _reconcile(self) -> None:
+        """Re-read the ledger and correct the rows it contradicts (`ProgressModel.reconcile`); quietly skipped
+        when the database does not answer (the next tick tries again)."""
+        if self.application is None or self.tasks.running("reconcile"):
+            return
+        ids = [row.spotify_id for row in self.progress_model.all_rows()]
+        self.tasks.run(
+            self.application.job_states(ids, self._shown_since),
+            self._apply_ledger,
+            lambda exc: log.info("re-reading the ledger failed: %s", exc),
+            name="reconcile",
+        )
+
+    def _apply_ledger(self, states: dict[str, JobState]) -> None:
+        self.progress_model.reconcile({spotify_id: state.update for spotify_id, state in states.items()})
 
     # -- intents ------------------------------------------------------------------------------
     def process(self, items: list[PickedArtist]) -> None:

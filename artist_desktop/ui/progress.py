@@ -292,6 +292,10 @@ class ProgressRow:
             return None
 
 
+#: Row states the ledger does not tell apart (it keeps no warnings): reconciling leaves one as the other.
+_DONE_OK = frozenset({RowState.COMPLETE, RowState.WARNINGS})
+
+
 class ProgressModel(QAbstractListModel):
     """The latest update per artist; row changes are emitted by `repaint_timer`, never per message.
 
@@ -356,6 +360,22 @@ class ProgressModel(QAbstractListModel):
         self._idle = 0
         if not self.repaint_timer.isActive():
             self.repaint_timer.start()
+
+    def reconcile(self, ledger: dict[str, ProgressUpdate]) -> int:
+        """Agree with the ledger after lost updates (Redis away, a reconnect): a row whose state the ledger's
+        update contradicts (a finished import shown running or queued, a retried one shown failed), or an import
+        the view never heard of, takes the ledger's update. Live detail the ledger lacks is kept: a running row
+        stays as published, a waiting row stays waiting, warnings stay. Returns how many rows changed."""
+        changed = 0
+        for spotify_id, update in ledger.items():
+            row = self._by_id.get(spotify_id) or self._new.get(spotify_id)
+            if row is not None:
+                shown, told = row.state, ProgressRow(spotify_id, update).state
+                if shown is told or {shown, told} <= _DONE_OK or (shown, told) == (RowState.WAITING, RowState.QUEUED):
+                    continue
+            self.apply(update)
+            changed += 1
+        return changed
 
     def set_names(self, names: dict[str, str]) -> None:
         """Display names for artists (from the selection or the job ledger)."""
