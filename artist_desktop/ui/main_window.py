@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, TypeVar
 from artist_desktop import APP_NAME, __version__
 from artist_desktop.config import Settings, log_dir
 from artist_desktop.domain import ImportRequest, ServicePause, utcnow
+from artist_desktop.ui.alerts_panel import AlertsPanel
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
-from artist_desktop.ui.library import LibraryPanel
+from artist_desktop.ui.library import ARTIST_ID_ROLE, LibraryPanel
 from artist_desktop.ui.library_actions import LibraryActions
 from artist_desktop.ui.metrics_menu import MetricsActions
 from artist_desktop.ui.palette import ERROR_COLOR, PAUSED_COLOR
@@ -40,6 +41,7 @@ from artist_desktop.ui.qt import (
     QProgressBar,
     QSettings,
     QSplitter,
+    QSystemTrayIcon,
     Qt,
     QTabWidget,
     QTimer,
@@ -56,7 +58,8 @@ from artist_desktop.ui.shortcuts_dialog import show_shortcuts
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from artist_desktop.application import Application, Health, JobState, ResumedQueue
+    from artist_desktop.application import Application, Health, JobState, ResumedQueue, ScheduleStatus
+    from artist_desktop.metrics.alerts import Detection
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.application: Application | None = None
+        self._tray: QSystemTrayIcon | None = None
+        self._last_run_seen: object = None
+        #: The text of the last notification (what a test or a screenshot checks).
+        self.last_notification = ""
         #: Set by `relaunch`: the arguments the app starts again with once this one has stopped.
         self.relaunch_arguments: list[str] | None = None
         self.state = state if state is not None else window_state()
@@ -162,6 +169,15 @@ class MainWindow(QMainWindow):
         library_layout.addWidget(self.library_panel)
         self.tabs.addTab(import_page, "&Import")
         self.tabs.addTab(library_page, "&Library")
+        self.alerts_panel = AlertsPanel()
+        alerts_page = QWidget()
+        alerts_layout = QVBoxLayout(alerts_page)
+        alerts_layout.setContentsMargins(10, 10, 10, 6)
+        alerts_layout.addWidget(self.alerts_panel)
+        self.tabs.addTab(alerts_page, "&Alerts")
+        self.alerts_panel.open_requested.connect(self.open_alert)
+        self.alerts_panel.dismiss_requested.connect(self.dismiss_alerts)
+        self.alerts_panel.check_requested.connect(self.check_alerts)
         self.setCentralWidget(self.tabs)
 
         self.search_panel.add_requested.connect(self.queue_panel.add)
@@ -220,11 +236,13 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self.show_import_action = self._action("show_import", lambda: self.tabs.setCurrentIndex(0))
         self.show_library_action = self._action("show_library", lambda: self.tabs.setCurrentIndex(1))
+        self.show_alerts_action = self._action("show_alerts", lambda: self.tabs.setCurrentIndex(2))
         self.filter_library_action = self._action("filter_library", self.focus_library_filter)
         self.refresh_library_action = self._action("refresh_library", self.refresh_library)
         for action in (
             self.show_import_action,
             self.show_library_action,
+            self.show_alerts_action,
             self.filter_library_action,
             self.refresh_library_action,
         ):
@@ -279,6 +297,9 @@ class MainWindow(QMainWindow):
         self.redis_label.setObjectName("redis_label")
         self.database_label = QLabel("Database: starting…", self)
         self.database_label.setObjectName("database_label")
+        self.schedule_label = QLabel(self)
+        self.schedule_label.setObjectName("schedule_label")
+        self.schedule_label.setVisible(False)
         self.team_label = QLabel(self)
         self.team_label.setObjectName("team_label")
         self.team_label.setVisible(False)
@@ -301,6 +322,7 @@ class MainWindow(QMainWindow):
             self.active_label,
             self.overall_label,
             self.overall_progress,
+            self.schedule_label,
             self.demo_label,
             self.redis_label,
             self.database_label,
@@ -336,6 +358,7 @@ class MainWindow(QMainWindow):
         self.tasks.run(self._follow_progress(application), name="progress-subscription")
         self.tasks.run(application.resume_queue(), self._queue_resumed, name="runner-start")
         self.refresh_library()
+        self.load_alerts()
         self._refresh_health()
         self._health_timer.start()
         settings = application.settings
@@ -646,6 +669,8 @@ class MainWindow(QMainWindow):
         self._refresh_spotify_pause()
         if not self.tasks.running("health"):
             self.tasks.run(self.application.health(), self.show_health, name="health")
+        if not self.tasks.running("schedule-status"):
+            self.tasks.run(self.application.schedule_status(), self.show_schedule, name="schedule-status")
 
     def _refresh_spotify_pause(self) -> None:
         if self.application is not None and not self.tasks.running("spotify-pause"):
@@ -670,6 +695,84 @@ class MainWindow(QMainWindow):
         for label, ok in ((self.redis_label, health.redis_ok), (self.database_label, health.database_ok)):
             label.setProperty("ok", ok)
             label.setStyleSheet("" if ok else f"color: {ERROR_COLOR.name()};")
+
+    # -- the daily collection and alerts ------------------------------------------------------
+    def show_schedule(self, status: ScheduleStatus) -> None:
+        """ "Next collection 06:00 · last: complete, 3 alerts" in the status bar; a notification (or a
+        status-bar message) when a scheduled run finished since the last look, with its new alerts."""
+        parts = []
+        if status.next_run is not None:
+            parts.append(f"Next collection {status.next_run.strftime('%a %H:%M')}")
+        last = status.last
+        if last is not None:
+            alerts = f", {last.new_alerts} new alert{'s' if last.new_alerts != 1 else ''}" if last.new_alerts else ""
+            parts.append(f"last {last.day.isoformat()}: {last.status.value}{alerts}")
+            self.schedule_label.setToolTip(last.outcome)
+        self.schedule_label.setText(" · ".join(parts))
+        self.schedule_label.setVisible(bool(parts))
+        seen = (last.day, last.finished_at) if last is not None and last.finished_at is not None else None
+        if seen is not None and self._last_run_seen is not None and seen != self._last_run_seen and last is not None:
+            text = f"Daily collection {last.status.value}: {last.outcome}"
+            if last.new_alerts:
+                text += f". {last.new_alerts} new alert{'s' if last.new_alerts != 1 else ''}: see the Alerts tab."
+            self.notify("Artist Desktop", text)
+            self.load_alerts()
+        if seen is not None or self._last_run_seen is None:
+            self._last_run_seen = seen or ("none",)
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification where the system has a tray, else a status-bar message."""
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.show()
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)
+        self.statusBar().showMessage(text, 15000)
+        self.last_notification = text
+
+    def load_alerts(self) -> None:
+        if self.application is not None:
+            self.tasks.run(self.application.alerts(), self.alerts_panel.set_alerts, name="alerts")
+
+    def check_alerts(self) -> None:
+        application = self._require()
+
+        def done(detection: Detection) -> None:
+            count = len(detection.new)
+            self.statusBar().showMessage(f"{count} new alert{'s' if count != 1 else ''}", 8000)
+            self.load_alerts()
+
+        self.tasks.run(application.detect_alerts(), done, name="detect-alerts")
+
+    def dismiss_alerts(self, alert_ids: list[int]) -> None:
+        application = self._require()
+        self.alerts_panel.remove_alerts(alert_ids)
+        self.tasks.run(application.dismiss_alerts(alert_ids), name="dismiss-alerts")
+
+    def open_alert(self, artist_id: int, platform: str, metric: str, day: object) -> None:
+        """The Library with this artist selected and its chart on this metric (the alert's day is in view)."""
+        self.tabs.setCurrentIndex(1)
+        panel = self.library_panel
+        panel.filter_field.clear()
+        for row in range(panel.proxy.rowCount()):
+            index = panel.proxy.index(row, 0)
+            if panel.proxy.data(index, ARTIST_ID_ROLE) == artist_id:
+                panel.table.selectRow(row)
+                panel.table.scrollTo(index)
+                break
+        attempts = iter(range(30))
+
+        def pick_metric() -> None:  # the chart's metrics arrive with the series
+            if panel.chart.current_metric == (platform, metric):
+                return
+            box = panel.chart.metric_box  # MetricChart.show_metric's findData misses: the box holds lists
+            for position in range(box.count()):
+                if tuple(box.itemData(position) or ()) == (platform, metric):
+                    box.setCurrentIndex(position)
+            if panel.chart.current_metric != (platform, metric) and next(attempts, None) is not None:
+                QTimer.singleShot(100, pick_metric)
+
+        pick_metric()
 
     def _background_failed(self, name: str, error: BaseException) -> None:
         log.error("%s failed", name, exc_info=error)

@@ -138,6 +138,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("remove_finished", "Remove &finished", ("Ctrl+Shift+Backspace",), "Import"),
     Shortcut("show_import", "&Import", ("Ctrl+1",), "View"),
     Shortcut("show_library", "&Library", ("Ctrl+2",), "View"),
+    Shortcut("show_alerts", "&Alerts", ("Ctrl+3",), "View"),
     Shortcut("filter_library", "&Filter library", ("Ctrl+L",), "View"),
     Shortcut("refresh_library", "&Refresh library", ("F5",), "View"),
     Shortcut("refresh_deezer", "&Refresh Deezer fan counts", ("Shift+F5",), "Metrics"),
