@@ -73,13 +73,18 @@ DEFAULT_USER_AGENT = f"{APP_NAME.replace(' ', '')}/{__version__}"
 #: waiting on a Retry-After and on retries, in seconds: past it the call fails at once and the artist gets a
 #: warning. The quota's own pace (the gate's window) is not such a wait: it is known and bounded by the quota.
 OPTIONAL_WAIT = 30.0
+#: The most requests one call to an optional source makes (the first and two retries): a source that fails
+#: three times in a row is down for this call, and three such calls open its breaker. Five attempts cost ~9 s of
+#: backoff per call, which made a batch with MusicBrainz down 1.3-1.8x slower than a healthy one (bench/).
+OPTIONAL_ATTEMPTS = 3
 #: A quota window is kept this fraction of its period longer than the service's, and at least
 #: :data:`MIN_MARGIN` seconds: a request reaches the service some ms after the gate admitted it (a Redis
 #: round trip, a connection, a busy event loop: up to ~20 ms measured on an idle machine, more under load),
-#: and those ms must not let the service's window see one request more than the gate's did. The cost: 2 % of
-#: Deezer's rate (100 ms on 5 s), 9 % of MusicBrainz's 1/s.
+#: and those ms must not let the service's window see one request more than the gate's did. Three importing
+#: processes on 2 busy cores (load 2-3) saw 51 Deezer requests within 4.997 s with a 100 ms margin (bench/), so
+#: the floor is 150 ms. The cost: 3 % of Deezer's rate (150 ms on 5 s), 15 % of MusicBrainz's 1/s.
 MARGIN_FRACTION = 0.02
-MIN_MARGIN = 0.1
+MIN_MARGIN = 0.15
 #: After Redis failed, gates use their in-process window and door this many seconds before trying it again.
 REDIS_RETRY_AFTER = 10.0
 
@@ -449,9 +454,10 @@ class RetryPolicy:
             return max(error.retry_after + random.uniform(0, self.base_delay / 4), min(backoff, 1.0))
         return backoff
 
-    def bounded(self, seconds: float = OPTIONAL_WAIT) -> RetryPolicy:
-        """This policy with at most ``seconds`` of waiting (an optional source's: :data:`OPTIONAL_WAIT`)."""
-        return self if self.max_total <= seconds else replace(self, max_total=seconds)
+    def bounded(self, seconds: float = OPTIONAL_WAIT, attempts: int = OPTIONAL_ATTEMPTS) -> RetryPolicy:
+        """This policy with at most ``seconds`` of waiting and ``attempts`` requests (an optional source's:
+        :data:`OPTIONAL_WAIT`, :data:`OPTIONAL_ATTEMPTS`)."""
+        return replace(self, max_total=min(self.max_total, seconds), max_attempts=min(self.max_attempts, attempts))
 
     def should_stop(self, retry_state: RetryCallState) -> bool:
         """Stop when the attempts are used up or the next wait would pass the waiting budget."""

@@ -26,6 +26,7 @@ from artist_desktop.services.errors import (
 from artist_desktop.services.http import (
     MARGIN_FRACTION,
     MIN_MARGIN,
+    OPTIONAL_ATTEMPTS,
     OPTIONAL_WAIT,
     RateGate,
     RetryPolicy,
@@ -59,7 +60,8 @@ async def test_the_window_is_held_a_margin_longer_than_the_quota() -> None:
     for _ in range(3):
         await gate.acquire()
     assert time.monotonic() - started >= 2 * (0.2 + MIN_MARGIN) - 0.005  # not 2 * 0.2: the margin is kept
-    assert RateGate("Test", 50, 5.0).margin == 5.0 * MARGIN_FRACTION
+    assert RateGate("Test", 50, 5.0).margin == max(MIN_MARGIN, 5.0 * MARGIN_FRACTION)
+    assert RateGate("Test", 50, 50.0).margin == 50.0 * MARGIN_FRACTION  # a long period: the fraction
 
 
 async def test_requests_in_flight_are_capped_apart_from_the_rate() -> None:
@@ -78,10 +80,11 @@ async def test_requests_in_flight_are_capped_apart_from_the_rate() -> None:
     assert most == 2
 
 
-def test_an_optional_sources_policy_waits_at_most_the_bound() -> None:
-    assert RetryPolicy(max_total=600).bounded().max_total == OPTIONAL_WAIT == 30
-    short = RetryPolicy(max_total=10)
-    assert short.bounded() is short
+def test_an_optional_sources_policy_waits_at_most_the_bound_and_tries_three_times() -> None:
+    bounded = RetryPolicy(max_total=600).bounded()
+    assert (bounded.max_total, bounded.max_attempts) == (OPTIONAL_WAIT, OPTIONAL_ATTEMPTS) == (30, 3)
+    short = RetryPolicy(max_total=10, max_attempts=2)
+    assert short.bounded() == short
 
 
 async def test_retry_after_closes_the_gate_for_every_caller() -> None:
