@@ -19,6 +19,10 @@ view or the bus catch up with the ledger after missed updates). While a service 
 that need it stay queued ("Waiting for Spotify"): :func:`claim_next_job` passes them over and
 :func:`count_waiting_for_spotify` / :func:`queued_needing_spotify` find them.
 
+Batches: every :func:`enqueue_jobs` is one ``import_batches`` row (when, from where, how many) and its jobs
+point at it (``batch_id``; a job queued again moves to the new batch); :func:`list_batches` counts each
+batch's outcome and :func:`batch_jobs` lists one, so a view keeps a new batch apart from the old rows.
+
 Callers own the transaction (they commit or roll back); these functions only flush. Exceptions: ValueError
 for a change the status table forbids (a caller's bug, not the data's); everything else is SQLAlchemy's own.
 """
@@ -26,6 +30,7 @@ for a change the status table forbids (a caller's bug, not the data's); everythi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,9 +39,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from artist_desktop.domain import CANCELLED_MESSAGE, ImportRequest, JobStatus, Stage, utcnow
 from artist_desktop.store._sql import chunks, dialect, rowcount
-from artist_desktop.store.models import ImportJob
+from artist_desktop.store.models import ImportBatch, ImportJob
 
 __all__ = [
+    "BATCH_SOURCES",
+    "BatchSummary",
+    "batch_jobs",
     "cancel_queued_jobs",
     "claim_job",
     "claim_next_job",
@@ -48,6 +56,7 @@ __all__ = [
     "heartbeat_jobs",
     "job_names",
     "jobs_to_show",
+    "list_batches",
     "list_jobs",
     "next_queued_jobs",
     "put_back_waiting",
@@ -101,8 +110,50 @@ async def _next_position(session: AsyncSession) -> int:
     return (last or 0) + 1
 
 
-async def enqueue_jobs(session: AsyncSession, items: Iterable[ImportRequest | tuple[str, str]]) -> list[ImportJob]:
-    """Add artists to the end of the queue, in the order given; returns their jobs.
+#: Where a batch came from: the window (Process all, Import ids, Retry), the ``import`` command, or ``serve``.
+BATCH_SOURCES = ("window", "cli", "serve")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One batch and its outcome: its jobs per status now (a job queued again later belongs to the later batch)."""
+
+    id: int
+    created_at: datetime
+    source: str
+    total: int
+    statuses: dict[JobStatus, int] = field(default_factory=dict)
+
+    def count(self, status: JobStatus) -> int:
+        return self.statuses.get(status, 0)
+
+    @property
+    def finished(self) -> bool:
+        """No job of it is queued or running."""
+        return not (self.count(JobStatus.QUEUED) or self.count(JobStatus.RUNNING))
+
+    @property
+    def outcome(self) -> str:
+        """ "12 complete, 2 failed, 1 cancelled" (and "3 queued, 1 running" while it runs)."""
+        parts = [
+            f"{self.count(status)} {label}"
+            for status, label in (
+                (JobStatus.COMPLETE, "complete"),
+                (JobStatus.ERROR, "failed"),
+                (JobStatus.CANCELLED, "cancelled"),
+                (JobStatus.RUNNING, "running"),
+                (JobStatus.QUEUED, "queued"),
+            )
+            if self.count(status) or status in (JobStatus.COMPLETE, JobStatus.ERROR, JobStatus.CANCELLED)
+        ]
+        return ", ".join(parts)
+
+
+async def enqueue_jobs(
+    session: AsyncSession, items: Iterable[ImportRequest | tuple[str, str]], *, source: str = "window"
+) -> list[ImportJob]:
+    """Add artists to the end of the queue, in the order given, as one new batch (``source``: one of
+    :data:`BATCH_SOURCES`); returns their jobs.
 
     An :class:`ImportRequest` may carry Spotify's artist object (picked from search results): it is kept
     with the job so METADATA needs no Spotify request. A job already queued or running is left as it is
@@ -120,6 +171,11 @@ async def enqueue_jobs(session: AsyncSession, items: Iterable[ImportRequest | tu
     for chunk in chunks(list(wanted)):
         for job in await session.scalars(select(ImportJob).where(ImportJob.spotify_id.in_(chunk))):
             existing[job.spotify_id] = job
+    if source not in BATCH_SOURCES:
+        raise ValueError(f"a batch comes from one of {', '.join(BATCH_SOURCES)}, not {source!r}")
+    batch = ImportBatch(source=source, total=0, created_at=utcnow())
+    session.add(batch)
+    await session.flush()
     position = await _next_position(session)
     jobs: list[ImportJob] = []
     for spotify_id, request in wanted.items():
@@ -136,9 +192,11 @@ async def enqueue_jobs(session: AsyncSession, items: Iterable[ImportRequest | tu
                 message="",
                 attempts=0,
                 spotify_artist=request.spotify_artist,
+                batch_id=batch.id,
             )
             session.add(job)
             position += 1
+            batch.total += 1
         else:
             job = found
             if request.spotify_artist is not None:
@@ -147,10 +205,35 @@ async def enqueue_jobs(session: AsyncSession, items: Iterable[ImportRequest | tu
                 if request.name or not job.name:
                     job.name = name
                 _queue_again(job, position)
+                job.batch_id = batch.id
                 position += 1
+                batch.total += 1
         jobs.append(job)
     await session.flush()
     return jobs
+
+
+async def list_batches(session: AsyncSession, limit: int = 200) -> list[BatchSummary]:
+    """The newest ``limit`` batches, newest first, each with its jobs counted per status (one grouped read)."""
+    batches = list(await session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+    if not batches:
+        return []
+    counted: dict[int, dict[JobStatus, int]] = {batch.id: {} for batch in batches}
+    rows = await session.execute(
+        select(ImportJob.batch_id, ImportJob.status, func.count())
+        .where(ImportJob.batch_id.in_(list(counted)))
+        .group_by(ImportJob.batch_id, ImportJob.status)
+    )
+    for batch_id, status, count in rows.tuples():
+        if batch_id is not None:
+            counted[batch_id][JobStatus(status)] = int(count)
+    return [BatchSummary(batch.id, batch.created_at, batch.source, batch.total, counted[batch.id]) for batch in batches]
+
+
+async def batch_jobs(session: AsyncSession, batch_id: int) -> list[ImportJob]:
+    """The jobs of one batch in selection order."""
+    stmt = select(ImportJob).where(ImportJob.batch_id == batch_id).order_by(ImportJob.position, ImportJob.id)
+    return list(await session.scalars(stmt.execution_options(populate_existing=True)))
 
 
 async def get_job(session: AsyncSession, spotify_id: str) -> ImportJob | None:

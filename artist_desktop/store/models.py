@@ -230,6 +230,20 @@ class ImportJob(Base):
     artist_id: Mapped[int | None] = mapped_column(ForeignKey("artists.id", ondelete="SET NULL"))
     #: Spotify's artist object when the artist was picked from search results: METADATA then needs no request.
     spotify_artist: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: The batch that queued it last (one enqueue: a window's Process all, a command's import); None before 0006.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"), index=True)
+
+
+class ImportBatch(Base):
+    """One enqueue: the artists queued together (``source`` window, cli or serve) and how many there were.
+    Its jobs point at it (``import_jobs.batch_id``); its outcome is counted from them."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(16), default="window")
+    total: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ServicePauseRow(Base):

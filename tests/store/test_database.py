@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "artist_tracks",
     "media_assets",
     "import_jobs",
+    "import_batches",
     "metric_refresh_runs",
     "metric_refresh_results",
     "service_pauses",
@@ -47,7 +48,7 @@ async def test_migration_creates_every_table_and_matches_the_models(database: Da
     assert tables >= EXPECTED_TABLES
     assert {table.name for table in Base.metadata.sorted_tables} == EXPECTED_TABLES
     assert differences == []
-    assert revision == "0005"
+    assert revision == "0006"
 
 
 async def test_migrating_again_keeps_the_data(database: Database) -> None:
@@ -220,7 +221,7 @@ async def test_upgrading_drops_the_empty_bio_column_and_keeps_every_referencing_
         async with database.engine.begin() as connection:
             assert await _counts(connection) == before
             assert "bio" not in await connection.run_sync(_artist_columns)
-            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
             if database.dialect == "sqlite":  # the pooled connection has its foreign keys back
                 assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
         async with database.engine.begin() as connection:
