@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -30,6 +31,7 @@ from artist_desktop.ui.pauses import hourglass_pixmap
 from artist_desktop.ui.progress import ProgressCounts, ProgressModel, ProgressPanel, summary_text
 from artist_desktop.ui.qt import (
     QAction,
+    QApplication,
     QCloseEvent,
     QDesktopServices,
     QEvent,
@@ -94,6 +96,9 @@ class MainWindow(QMainWindow):
         self._last_run_seen: object = None
         #: The text of the last notification (what a test or a screenshot checks).
         self.last_notification = ""
+        #: The counts when no import was active, and the finished counts a running batch started from.
+        self._idle_counts = ProgressCounts()
+        self._batch_base: ProgressCounts | None = None
         #: Set by `relaunch`: the arguments the app starts again with once this one has stopped.
         self.relaunch_arguments: list[str] | None = None
         self.state = state if state is not None else window_state()
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
         metrics = MetricsActions(self, self.metrics_menu, self.tasks, lambda: self.application)
         metrics.figures_stored.connect(self.refresh_library)
+        metrics.refresh_finished.connect(self.notify_if_away)
         self.library_actions = LibraryActions(
             self, self.library_panel, self.tasks, lambda: self.application, after_reimport=self._reimporting
         )
@@ -190,6 +196,7 @@ class MainWindow(QMainWindow):
         self.progress_model.names_wanted.connect(self._look_up_names)
         self.progress_model.artists_completed.connect(self._artists_completed)
         self.progress_model.counts_changed.connect(self._show_totals)
+        self.progress_model.counts_changed.connect(self._follow_batches)
         self.progress_panel.message_shown.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
     def _action(self, action_id: str, slot: object) -> QAction:
@@ -730,6 +737,31 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15000)
         self.last_notification = text
 
+    # -- notifications for long work ---------------------------------------------------------
+    def is_away(self) -> bool:
+        """Whether the user is elsewhere: neither this window nor one of its dialogs is the active window."""
+        active = QApplication.activeWindow()
+        while active is not None and active is not self:
+            active = active.parentWidget()
+        return active is None
+
+    def notify_if_away(self, text: str) -> None:
+        """`notify` the outcome of long work that ended while the user was elsewhere (else nothing)."""
+        if self.is_away():
+            self.notify(APP_NAME, text)
+
+    def _follow_batches(self, counts: ProgressCounts) -> None:
+        """When the active imports drop to 0, the batch's outcome ("12 imported, 1 failed") to `notify_if_away`."""
+        if counts.active and self._batch_base is None:
+            # Finished counts before the batch; a retried row leaves them as it starts, a row done in the first
+            # tick is not in the idle counts: the lower of the two.
+            self._batch_base = batch_base(self._idle_counts, counts)
+        elif not counts.active:
+            if self._batch_base is not None:
+                self.notify_if_away(batch_outcome(self._batch_base, counts))
+                self._batch_base = None
+            self._idle_counts = counts
+
     def load_alerts(self) -> None:
         if self.application is not None:
             self.tasks.run(self.application.alerts(), self.alerts_panel.set_alerts, name="alerts")
@@ -750,7 +782,8 @@ class MainWindow(QMainWindow):
         self.tasks.run(application.dismiss_alerts(alert_ids), name="dismiss-alerts")
 
     def open_alert(self, artist_id: int, platform: str, metric: str, day: object) -> None:
-        """The Library with this artist selected and its chart on this metric (the alert's day is in view)."""
+        """The Library with this artist selected and its chart on this metric, the alert's day marked and in
+        view (the chart applies it to the artist's series when they arrive)."""
         self.tabs.setCurrentIndex(1)
         panel = self.library_panel
         panel.filter_field.clear()
@@ -760,19 +793,12 @@ class MainWindow(QMainWindow):
                 panel.table.selectRow(row)
                 panel.table.scrollTo(index)
                 break
-        attempts = iter(range(30))
-
-        def pick_metric() -> None:  # the chart's metrics arrive with the series
-            if panel.chart.current_metric == (platform, metric):
-                return
-            box = panel.chart.metric_box  # MetricChart.show_metric's findData misses: the box holds lists
-            for position in range(box.count()):
-                if tuple(box.itemData(position) or ()) == (platform, metric):
-                    box.setCurrentIndex(position)
-            if panel.chart.current_metric != (platform, metric) and next(attempts, None) is not None:
-                QTimer.singleShot(100, pick_metric)
-
-        pick_metric()
+        else:
+            self.statusBar().showMessage("That artist is no longer in the library", 8000)
+            return
+        panel.chart.show_metric(platform, metric, day=day if isinstance(day, date) else None, pending=True)
+        # The artist's series again (when it was already selected no selection change asks for them).
+        self.library_actions.show_series([(row.artist_id, row.name) for row in panel.selected_rows()])
 
     def _background_failed(self, name: str, error: BaseException) -> None:
         log.error("%s failed", name, exc_info=error)
@@ -794,6 +820,26 @@ class MainWindow(QMainWindow):
             "<p>Search Spotify for artists, import them in batches, watch every stage live, "
             "and keep Deezer fan counts up to date.</p>",
         )
+
+
+def batch_base(idle: ProgressCounts, started: ProgressCounts) -> ProgressCounts:
+    """The finished counts a batch is measured from: per state the lower of before and at its first tick."""
+    return ProgressCounts(
+        complete=min(idle.complete, started.complete),
+        warnings=min(idle.warnings, started.warnings),
+        failed=min(idle.failed, started.failed),
+        cancelled=min(idle.cancelled, started.cancelled),
+    )
+
+
+def batch_outcome(base: ProgressCounts, end: ProgressCounts) -> str:
+    """ "Import finished: 12 imported (1 with warnings), 1 failed, 2 cancelled": what the batch added to `base`."""
+    imported = max(0, end.done - base.done)
+    warned = max(0, end.warnings - base.warnings)
+    failed = max(0, end.failed - base.failed)
+    cancelled = max(0, end.cancelled - base.cancelled)
+    text = f"Import finished: {imported} imported" + (f" ({warned} with warnings)" if warned else "")
+    return text + (f", {failed} failed" if failed else "") + (f", {cancelled} cancelled" if cancelled else "")
 
 
 async def aiter_enumerate(source: AsyncIterable[T]) -> AsyncIterator[tuple[int, T]]:

@@ -4,7 +4,11 @@ pyqtgraph is imported when the first series is shown (start-up skips it). The pl
 (`DateAxisItem`), a left axis in compact numbers (1.2M, 845K), the view fitted to every point, a hover
 crosshair whose label gives the day and each line's exact value, and no developer context menu. With
 several artists the lines can be indexed to 100 at the first day they all have a figure (else at each
-line's first figure), so artists of very different sizes compare.
+line's first figure), so artists of very different sizes compare. `show_metric` can mark an alert's day: an
+amber vertical line labelled with the day, kept in view, its figures in the hover label ("(alert day)").
+
+The metric list holds each metric as a ``"platform:metric"`` string (`metric_key`): Qt turns a tuple item
+data into a list, which ``findData`` of a tuple never matches.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from artist_desktop.domain import DailyFigure
 from artist_desktop.ui.numbers import axis_ticks, full
-from artist_desktop.ui.palette import SERIES_COLORS
+from artist_desktop.ui.palette import SERIES_COLORS, WARNING_COLOR
 from artist_desktop.ui.qt import (
     QColor,
     QComboBox,
@@ -39,6 +43,11 @@ SeriesByMetric = Mapping[tuple[str, str], Mapping[str, Sequence[DailyFigure]]]
 def metric_label(platform: str, metric: str) -> str:
     """``("deezer", "followers") -> "Deezer followers"``."""
     return f"{platform.capitalize()} {metric}"
+
+
+def metric_key(platform: str, metric: str) -> str:
+    """``("deezer", "followers") -> "deezer:followers"``: a metric as `MetricChart.metric_box` item data."""
+    return f"{platform}:{metric}"
 
 
 def day_seconds(day: date) -> float:
@@ -109,6 +118,11 @@ class MetricChart(QWidget):
         self._plotted: list[tuple[Any, _Plotted, Any]] = []
         self._indexed = False
         self._mouse_proxy: Any = None
+        #: The day marked on the chart (an alert's), or None; `marker` is its line while drawn.
+        self.marked_day: date | None = None
+        self.marker: Any = None
+        #: A `show_metric` request the next `show_series` applies (the series it is for are on their way).
+        self._pending: tuple[str, date | None] | None = None
         self.follow_palette()
 
     # -- look -----------------------------------------------------------------------------------
@@ -146,10 +160,14 @@ class MetricChart(QWidget):
             }
         self.title.setText(title if self.figures else f"{title} — no figures yet")
         wanted = self.metric_box.currentData()
+        self.marked_day = None
+        if self._pending is not None:
+            wanted, self.marked_day = self._pending
+            self._pending = None
         self.metric_box.blockSignals(True)
         self.metric_box.clear()
         for platform, metric in self.figures:
-            self.metric_box.addItem(metric_label(platform, metric), (platform, metric))
+            self.metric_box.addItem(metric_label(platform, metric), metric_key(platform, metric))
         position = self.metric_box.findData(wanted) if wanted is not None else -1
         self.metric_box.setCurrentIndex(max(0, position))
         self.metric_box.blockSignals(False)
@@ -160,14 +178,25 @@ class MetricChart(QWidget):
     def current_metric(self) -> tuple[str, str] | None:
         """The metric drawn: ``(platform, metric)``, or None with nothing to draw."""
         data = self.metric_box.currentData()
-        return (str(data[0]), str(data[1])) if data is not None else None
+        if not isinstance(data, str):
+            return None
+        platform, _colon, metric = data.partition(":")
+        return platform, metric
 
-    def show_metric(self, platform: str, metric: str) -> None:
-        """Draw this metric of the lines shown (the same as picking it in `metric_box`)."""
-        position = self.metric_box.findData((platform, metric))
-        if position >= 0:
-            self.metric_box.setCurrentIndex(position)
-            self._draw()
+    def show_metric(self, platform: str, metric: str, *, day: date | None = None, pending: bool = False) -> bool:
+        """Draw this metric of the lines shown (the same as picking it in `metric_box`), with ``day`` marked
+        (None: no mark). With ``pending`` the next `show_series` does the same (its series are on their way).
+        Returns whether the lines shown have this metric."""
+        key = metric_key(platform, metric)
+        if pending:
+            self._pending = (key, day)
+        position = self.metric_box.findData(key)
+        if position < 0:
+            return False
+        self.metric_box.setCurrentIndex(position)
+        self.marked_day = day
+        self._draw()
+        return True
 
     def _draw(self) -> None:
         """Draw the picked metric: a line per artist, a legend with several, a hidden crosshair for hovering."""
@@ -177,6 +206,7 @@ class MetricChart(QWidget):
         self.plots.clear()
         self._plotted = []
         self.hover_label.setText(" ")
+        self.marker = None
         key = self.current_metric
         if key is None:
             return
@@ -222,11 +252,39 @@ class MetricChart(QWidget):
         plot.enableAutoRange()
         plot.autoRange(padding=0.05)
         self._plotted.append((plot, plotted, crosshair))
+        if self.marked_day is not None:
+            self._mark(pg, plot, self.marked_day)
+
+    def _mark(self, pg: Any, plot: Any, day: date) -> None:
+        """An amber line labelled with the day, the view widened to hold it, its figures in the hover label."""
+        x = day_seconds(day)
+        self.marker = pg.InfiniteLine(
+            pos=x,
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(WARNING_COLOR, width=2),
+            label=day.isoformat(),
+            labelOpts={"position": 0.95, "color": WARNING_COLOR, "fill": self.palette().color(QPalette.ColorRole.Base)},
+        )
+        plot.addItem(self.marker, ignoreBounds=True)
+        (low, high), _y_range = plot.vb.viewRange()
+        if not low <= x <= high:
+            margin = (high - low) * 0.05 or 86400.0
+            plot.setXRange(min(low, x - margin), max(high, x + margin), padding=0)
+        self.hover_at(x)
+
+    def marked_in_view(self) -> bool:
+        """Whether the marked day is inside the plot's visible x range."""
+        if self.marked_day is None or not self._plotted:
+            return False
+        (low, high), _y_range = self._plotted[0][0].vb.viewRange()
+        return bool(low <= day_seconds(self.marked_day) <= high)
 
     def clear(self) -> None:
         if self.plots is not None:
             self.plots.clear()
         self.series, self.figures, self._plotted = {}, {}, []
+        self.marked_day, self.marker = None, None
         self.metric_box.clear()
         self.metric_box.setVisible(False)
         self.title.setText(PROMPT)
@@ -251,6 +309,8 @@ class MetricChart(QWidget):
                 crosshair.setVisible(True)
             if values:
                 parts.append(f"{plotted.label}: " + ", ".join(values))
+        marked = self.marked_day is not None and day_text == self.marked_day.isoformat()
+        day_text += " (alert day)" if marked else ""
         text = f"<b>{day_text}</b> · " + " · ".join(parts) if parts else " "
         self.hover_label.setText(text)
         return text

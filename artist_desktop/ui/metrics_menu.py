@@ -28,7 +28,7 @@ from artist_desktop.ui.tasks import TaskRunner
 if TYPE_CHECKING:
     from artist_desktop.application import Application, RefreshRunRow
 
-__all__ = ["FIND_TASK", "REFRESH_TASK", "MetricsActions"]
+__all__ = ["FIND_TASK", "REFRESH_TASK", "MetricsActions", "refresh_outcome"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,16 +38,29 @@ FIND_TASK = "deezer-find-ids"
 NOT_READY = "Still starting up: the database is not ready yet, try again in a moment."
 
 
+def refresh_outcome(task: asyncio.Task[RefreshSummary]) -> str:
+    """A finished refresh in a sentence: "Deezer refresh: 40 updated, 2 failed", "... cancelled", "... stopped"."""
+    if task.cancelled():
+        return "Deezer refresh cancelled: the fan counts already fetched are kept"
+    error = task.exception()
+    if error is not None:
+        return f"Deezer refresh stopped: {error}"
+    summary = task.result()
+    return f"Deezer refresh: {summary.updated} updated, {summary.failed} failed"
+
+
 class MetricsActions(QObject):
     """The Metrics menu's actions and the flows behind them (a child of the window: `findChild`).
 
     Dialogs are made once and reused: `results_dialog` for live runs (Retry failed updates it),
     `run_dialog` for a run opened from the history, `history_dialog`, `matches_dialog`.
     `progress_dialog` is the one showing while work runs (None otherwise). `figures_stored` is emitted when a
-    refresh ended (the library then shows the new figures).
+    refresh ended (the library then shows the new figures), `refresh_finished` with its outcome in a sentence
+    ("Deezer refresh: 40 updated, 2 failed"; the window notifies it when it is not active).
     """
 
     figures_stored = Signal()
+    refresh_finished = Signal(str)
 
     def __init__(
         self,
@@ -174,6 +187,7 @@ class MetricsActions(QObject):
             self.window.statusBar().showMessage(
                 "Deezer refresh cancelled: the fan counts already fetched are kept (see Refresh history)", 10000
             )
+        self.refresh_finished.emit(refresh_outcome(task))
         if self.history_dialog is not None and self.history_dialog.isVisible():
             self._load_history()
 

@@ -72,7 +72,28 @@ def test_enter_opens_the_artists_chart_on_that_metric(qtbot: Any, alerts_window:
     library = alerts_window.library_panel
     assert alerts_window.tabs.currentIndex() == 1
     assert library.selected_artist_ids() == [target.artist_id]
-    qtbot.waitUntil(lambda: library.chart.current_metric == ("deezer", "followers"), timeout=5000)
+    chart = library.chart
+    qtbot.waitUntil(lambda: target.artist_name in chart.title.text() and chart.marked_day == target.day, timeout=5000)
+    assert chart.current_metric == ("deezer", "followers")
+    assert chart._plotted[0][0].titleLabel.text.startswith("Deezer followers")  # drawn, not only picked
+    assert chart.marker is not None and chart.marked_in_view()
+    assert f"{target.day.isoformat()} (alert day)" in chart.hover_label.text()
+
+
+def test_opening_an_alert_of_the_selected_artist_marks_its_day(qtbot: Any, alerts_window: Any) -> None:
+    panel, chart = alerts_window.alerts_panel, alerts_window.library_panel.chart
+    first = panel.shown_alerts()[0]
+    alerts_window.open_alert(first.artist_id, first.platform, first.metric, first.day)
+    qtbot.waitUntil(lambda: chart.marked_day == first.day, timeout=5000)
+    other = next(
+        (a for a in panel.shown_alerts() if a.artist_id == first.artist_id and a.day != first.day),
+        None,
+    )
+    again = other or first
+    alerts_window.open_alert(again.artist_id, again.platform, again.metric, again.day)  # no selection change
+    qtbot.waitUntil(lambda: chart.marked_day == again.day and chart.marker is not None, timeout=5000)
+    assert chart.current_metric == (again.platform, again.metric)
+    assert alerts_window.library_panel.selected_artist_ids() == [again.artist_id]
 
 
 def test_delete_dismisses_and_a_reload_keeps_it_hidden(qtbot: Any, run_async: Any, alerts_window: Any) -> None:

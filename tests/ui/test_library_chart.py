@@ -59,3 +59,46 @@ def test_the_chart_builds_its_plots_with_the_first_history(qtbot: Any) -> None:
     chart.show_series("<b>Queen</b>", {})
     assert chart.plots is plots and chart.series == {}
     assert "no figures yet" in chart.title.text()
+
+
+@pytest.mark.gui
+def test_show_metric_switches_the_metric_and_marks_the_day_in_view(qtbot: Any) -> None:
+    chart = MetricChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 300)
+    chart.show()
+    qtbot.waitExposed(chart)
+    days = [DAY_1.date() + timedelta(days=n) for n in range(10)]
+    series = {
+        ("spotify", "followers"): {"Adele": [DailyFigure(day, 1000.0 + n) for n, day in enumerate(days)]},
+        ("deezer", "followers"): {"Adele": [DailyFigure(day, 500.0 + n * 10) for n, day in enumerate(days)]},
+    }
+    chart.show_series("<b>Adele</b>", series)
+    assert chart.current_metric == ("spotify", "followers")
+
+    assert chart.show_metric("deezer", "followers", day=days[6])
+    assert chart.current_metric == ("deezer", "followers")
+    plot = chart._plotted[0][0]
+    assert plot.titleLabel.text.startswith("Deezer followers")
+    assert chart.marker is not None and chart.marker.value() == day_seconds(days[6])
+    assert chart.marked_in_view()
+    assert f"<b>{days[6].isoformat()} (alert day)</b>" in chart.hover_label.text()
+    assert "Adele <b>560</b>" in chart.hover_label.text()
+    assert not chart.show_metric("spotify", "popularity")  # not among the lines: nothing changes
+    assert chart.current_metric == ("deezer", "followers")
+
+    # A day outside the figures: the view widens to hold it.
+    later = days[-1] + timedelta(days=20)
+    chart.show_metric("spotify", "followers", day=later)
+    assert chart.current_metric == ("spotify", "followers")
+    assert chart.marked_in_view()
+
+    # Pending: the next series (another artist's, on their way) open on that metric with the day marked;
+    # the series after that (another selection) keep the metric and drop the mark.
+    chart.show_metric("deezer", "followers", day=days[3], pending=True)
+    chart.show_series("<b>Queen</b>", {key: {"Queen": lines["Adele"]} for key, lines in series.items()})
+    assert chart.current_metric == ("deezer", "followers") and chart.marked_day == days[3]
+    assert chart.marker is not None and chart.marker.value() == day_seconds(days[3])
+    chart.show_series("<b>ABBA</b>", {key: {"ABBA": lines["Adele"]} for key, lines in series.items()})
+    assert chart.current_metric == ("deezer", "followers")
+    assert chart.marked_day is None and chart.marker is None
