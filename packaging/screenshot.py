@@ -7,7 +7,13 @@ in qt-async-notes.md). ``--shots /tmp/shots`` writes instead:
 - ``search.png``: search results in demo mode (pages of 10, no followers), a few artists queued;
 - ``import-ids.png``: the Import ids or links dialog with a header, good links and a line that is no artist;
 - ``paused-queue.png``: Spotify's daily quota used up: artists picked from search results imported, pasted
-  ids waiting for Spotify with the resume time, and the status bar saying until when.
+  ids waiting for Spotify with the resume time, and the status bar saying until when;
+- ``library-*.png``: the Library on the demo's 90 days (compare, indexed, context menu);
+- ``alerts.png``: the Alerts tab on the demo history's spikes; ``alert-chart.png``: one opened, its day marked
+  on the artist's chart; ``notification.png``: a Deezer refresh that ended while another window was active
+  (Xvfb has no system tray, so the notification is the status-bar message).
+
+``--only alerts,library`` takes only those (names: search, import-ids, paused-queue, library, alerts).
 
 Everything runs in a tmp dir: its own data, settings and window state.
 """
@@ -128,12 +134,21 @@ async def take(output: Path) -> None:
         window.close()
 
 
-async def take_shots(folder: Path) -> None:
-    """The three Development Mode pictures (see the module docstring)."""
-    await shot_search(folder / "search.png")
-    await shot_import_ids(folder / "import-ids.png")
-    await shot_paused_queue(folder / "paused-queue.png")
-    await shot_library(folder)
+async def take_shots(folder: Path, only: set[str] | None = None) -> None:
+    """The Development Mode pictures (see the module docstring); ``only`` names a few of them."""
+    shots: dict[str, Callable[[], Any]] = {
+        "search": lambda: shot_search(folder / "search.png"),
+        "import-ids": lambda: shot_import_ids(folder / "import-ids.png"),
+        "paused-queue": lambda: shot_paused_queue(folder / "paused-queue.png"),
+        "library": lambda: shot_library(folder),
+        "alerts": lambda: shot_alerts(folder),
+    }
+    unknown = (only or set()) - set(shots)
+    if unknown:
+        sys.exit(f"no such shot: {', '.join(sorted(unknown))} (there are {', '.join(shots)})")
+    for name, shot in shots.items():
+        if only is None or name in only:
+            await shot()
 
 
 @contextlib.asynccontextmanager
@@ -189,6 +204,64 @@ async def shot_library(folder: Path) -> None:
         await asyncio.sleep(0.5)
         save_screen(folder / "library-menu.png")
         menu.close()
+
+
+async def shot_alerts(folder: Path) -> None:
+    """The Alerts tab on the demo history, an alert opened on its chart, and a refresh's notification."""
+    from artist_desktop.config import load_settings
+    from artist_desktop.ui.metrics_menu import MetricsActions
+    from artist_desktop.ui.qt import QApplication, QWidget
+
+    os.environ["ARTIST_DESKTOP_DATA_DIR"] = tempfile.mkdtemp(prefix="artist-desktop-alerts-")
+    async with opened_window(load_settings(demo=True, concurrency=3)) as window:
+        window.refresh_library()
+        await wait_for(lambda: window.library_panel.model.rowCount() >= 40, 15, "the library")
+        window.tabs.setCurrentIndex(2)
+        panel = window.alerts_panel
+        window.check_alerts()
+        await wait_for(lambda: panel.model.rowCount() > 0, 30, "the demo history's alerts")
+        panel.table.selectRow(0)
+        await asyncio.sleep(0.3)
+        save(window, folder / "alerts.png")
+        panel.open_current()
+        chart = window.library_panel.chart
+        await wait_for(lambda: chart.marker is not None, 10, "the alert's day on the chart")
+        library = window.library_panel
+        library.splitter.setSizes([300, 400])
+        await asyncio.sleep(0.2)
+        library.table.scrollTo(library.table.selectionModel().selectedRows()[0])
+        await asyncio.sleep(0.3)
+        save(window, folder / "alert-chart.png")
+        # A Deezer refresh that ends while another program is in front: the window notifies its outcome.
+        elsewhere = QWidget()
+        elsewhere.setWindowTitle("Another program")
+        elsewhere.setGeometry(900, 500, 300, 150)
+        elsewhere.show()
+        await wait_for(lambda: elsewhere.windowHandle() is not None and elsewhere.windowHandle().isExposed(), 5, "it")
+        metrics = window.findChild(MetricsActions, "metrics_actions")
+        metrics.refresh()
+        await asyncio.sleep(0.2)  # the progress dialog shows (and takes the focus)
+
+        def in_front() -> bool:
+            if QApplication.activeWindow() is not elsewhere:
+                elsewhere.windowHandle().requestActivate()
+            return QApplication.activeWindow() is elsewhere
+
+        await wait_for(in_front, 5, "the other window in front")
+        await wait_for(lambda: window.last_notification.startswith("Deezer refresh"), 60, "the refresh's end")
+        for dialog in (metrics.results_dialog, metrics.progress_dialog):
+            if dialog is not None:
+                dialog.hide()
+        elsewhere.hide()
+        await asyncio.sleep(0.3)
+        save(window, folder / "notification.png")
+        print(f"notification: {window.last_notification!r} (system tray available: {tray_available()})")
+
+
+def tray_available() -> bool:
+    from artist_desktop.ui.qt import QSystemTrayIcon
+
+    return bool(QSystemTrayIcon.isSystemTrayAvailable())
 
 
 async def search_for(window: Any, query: str, rows: int) -> None:
@@ -308,6 +381,7 @@ async def shot_paused_queue(output: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--shots", type=Path, help="write the Development Mode pictures to this folder instead")
+    parser.add_argument("--only", help="with --shots: only these pictures, comma-separated (e.g. alerts)")
     args = parser.parse_args()
     screen = SHOTS_SCREEN if args.shots else SCREEN
     if args.shots:
@@ -332,7 +406,8 @@ def main() -> None:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(take_shots(args.shots) if args.shots else take(OUTPUT))
+            only = set(args.only.split(",")) if args.only else None
+            loop.run_until_complete(take_shots(args.shots, only) if args.shots else take(OUTPUT))
         finally:
             loop.close()
 

@@ -5,7 +5,8 @@ pyqtgraph is imported when the first series is shown (start-up skips it). The pl
 crosshair whose label gives the day and each line's exact value, and no developer context menu. With
 several artists the lines can be indexed to 100 at the first day they all have a figure (else at each
 line's first figure), so artists of very different sizes compare. `show_metric` can mark an alert's day: an
-amber vertical line labelled with the day, kept in view, its figures in the hover label ("(alert day)").
+amber vertical line labelled with the day, kept in view, its figures in the hover label ("(alert day)"), kept
+while the same artists' lines are shown again (a library reload) and dropped with other artists.
 
 The metric list holds each metric as a ``"platform:metric"`` string (`metric_key`): Qt turns a tuple item
 data into a list, which ``findData`` of a tuple never matches.
@@ -123,6 +124,7 @@ class MetricChart(QWidget):
         self.marker: Any = None
         #: A `show_metric` request the next `show_series` applies (the series it is for are on their way).
         self._pending: tuple[str, date | None] | None = None
+        self._title = ""
         self.follow_palette()
 
     # -- look -----------------------------------------------------------------------------------
@@ -160,7 +162,9 @@ class MetricChart(QWidget):
             }
         self.title.setText(title if self.figures else f"{title} — no figures yet")
         wanted = self.metric_box.currentData()
-        self.marked_day = None
+        if title != self._title:  # other artists: the mark was another line's (the same ones re-read keep it)
+            self.marked_day = None
+        self._title = title
         if self._pending is not None:
             wanted, self.marked_day = self._pending
             self._pending = None
@@ -284,7 +288,7 @@ class MetricChart(QWidget):
         if self.plots is not None:
             self.plots.clear()
         self.series, self.figures, self._plotted = {}, {}, []
-        self.marked_day, self.marker = None, None
+        self.marked_day, self.marker, self._title = None, None, ""
         self.metric_box.clear()
         self.metric_box.setVisible(False)
         self.title.setText(PROMPT)

@@ -94,11 +94,14 @@ def test_show_metric_switches_the_metric_and_marks_the_day_in_view(qtbot: Any) -
     assert chart.marked_in_view()
 
     # Pending: the next series (another artist's, on their way) open on that metric with the day marked;
-    # the series after that (another selection) keep the metric and drop the mark.
+    # the same artists re-read (a library reload) keep the mark, other artists keep the metric and drop it.
     chart.show_metric("deezer", "followers", day=days[3], pending=True)
     chart.show_series("<b>Queen</b>", {key: {"Queen": lines["Adele"]} for key, lines in series.items()})
     assert chart.current_metric == ("deezer", "followers") and chart.marked_day == days[3]
     assert chart.marker is not None and chart.marker.value() == day_seconds(days[3])
+    chart.show_series("<b>Queen</b>", {key: {"Queen": lines["Adele"]} for key, lines in series.items()})
+    assert chart.marked_day == days[3] and chart.marker is not None
+    assert f"{days[3].isoformat()} (alert day)" in chart.hover_label.text()
     chart.show_series("<b>ABBA</b>", {key: {"ABBA": lines["Adele"]} for key, lines in series.items()})
     assert chart.current_metric == ("deezer", "followers")
     assert chart.marked_day is None and chart.marker is None
