@@ -50,7 +50,7 @@ from artist_desktop.store import PlatformIdConflict, alerts, jobs, library, repo
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
-    from artist_desktop.pipeline.runner import BatchRunner
+    from artist_desktop.pipeline.runner import BatchRunner, QueueState
     from artist_desktop.services import ServiceClients
     from artist_desktop.sse import SseServer
     from artist_desktop.store import Database
@@ -273,8 +273,34 @@ class Application:
         return [ImportRequest(spotify_id) for spotify_id in dict.fromkeys(ids)], sorted(bad)
 
     async def enqueue(self, requests: Sequence[ImportRequest]) -> list[str]:
-        """Queue artists for import in the shared job ledger; returns the ids queued (see `BatchRunner.enqueue`)."""
-        return await self._runtime.runner.enqueue(requests)
+        """Queue artists for import in the shared job ledger, as one batch; returns the ids queued (see
+        `BatchRunner.enqueue`)."""
+        return await self._runtime.runner.enqueue(requests, source="window")
+
+    async def batches(self) -> list[jobs.BatchSummary]:
+        """The import batches, newest first, each with its outcome (N complete, M failed, K cancelled)."""
+        async with self._runtime.database.session() as session:
+            return await jobs.list_batches(session)
+
+    async def batch_jobs(self, batch_id: int) -> list[QueuedArtist]:
+        """One batch's imports in selection order, with their status now."""
+        async with self._runtime.database.session() as session:
+            found = await jobs.batch_jobs(session, batch_id)
+        return [QueuedArtist(job.spotify_id, job.name, job.status) for job in found]
+
+    async def set_queue_paused(self, paused: bool) -> QueueState:
+        """Pause the import queue for every process on this database (running imports finish), or resume it;
+        returns the queue's state after."""
+        runner = self._runtime.runner
+        if paused:
+            await runner.pause_queue()
+        else:
+            await runner.resume_queue()
+        return await runner.queue_state()
+
+    async def queue_state(self) -> QueueState:
+        """Whether the queue claims imports, and why not (paused by you, Spotify down, the database away)."""
+        return await self._runtime.runner.queue_state()
 
     async def resume_queue(self) -> ResumedQueue:
         """Start-up: put back jobs a stopped process left running, re-announce every unfinished job on the bus,

@@ -25,12 +25,24 @@ to :data:`OUTAGE_BACKOFF_MAX` seconds) and go on; an import the outage interrupt
 attempt not counted) and an ending is written once the database answers. A loop that ends by a bug is logged and
 restarted. :meth:`BatchRunner.loop_state` tells health what the loop does (:class:`LoopState`). The command
 line's batch waits for the database up to ``patience`` seconds, then raises :class:`DatabaseUnavailable`.
+
+Pausing the queue: while the queue is paused (:meth:`BatchRunner.pause_queue`, a row in the database that every
+process sees) no job is claimed; running ones finish. A required service's outage pauses it by itself: an
+artist whose Spotify request failed because Spotify is down (5xx, refused or dropped connection, timeout; not
+the quota, which has its own pause) goes back to the queue instead of failing, and when ``outage_after``
+artists in a row met it the queue is paused with the reason; every ``probe_interval`` seconds one Spotify
+request probes it, and the first answer resumes the queue. :meth:`BatchRunner.queue_state` says why it is
+paused (a person, Spotify, or the database away).
+
+Batches: every enqueue is one batch (``import_batches``); every update the runner publishes carries its
+artist's ``payload["batch_id"]`` when known, so a view groups rows by batch without reading the ledger.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import functools
 import logging
@@ -69,6 +81,12 @@ from artist_desktop.pipeline.stages import (
     run_stages,
 )
 from artist_desktop.services import ServiceClients, ServiceError
+from artist_desktop.services.errors import (
+    NotFoundError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    SourceSkippedError,
+)
 from artist_desktop.services.images import ImageClient
 from artist_desktop.store import Database, jobs, service_state
 from artist_desktop.store.models import ImportJob
@@ -91,6 +109,14 @@ OUTAGE_BACKOFF_MAX = 10.0
 STALLED_AFTER = 30.0
 #: How long the command line's batch waits for the database to come back (seconds) before giving up.
 DATABASE_PATIENCE = 60.0
+#: Artists in a row whose Spotify request met an outage before the queue pauses itself.
+OUTAGE_AFTER = 3
+#: While an outage pauses the queue, Spotify is probed this often (seconds).
+PROBE_INTERVAL = 30.0
+#: The id the probe asks Spotify for: well formed and nobody's, so any answer (404 too) means Spotify is back.
+PROBE_ID = "0" * 22
+#: What an artist put back by a Spotify outage says while it waits.
+SPOTIFY_DOWN_MESSAGE = "Waiting for Spotify (not answering)"
 
 T = TypeVar("T")
 
@@ -109,6 +135,24 @@ class LoopState(enum.StrEnum):
     RUNNING = "running"
     RETRYING = "retrying"
     STALLED = "stalled"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    """Whether the queue claims jobs, and if not why: ``reason`` is what the window's status bar says after
+    "Queue paused"; ``by_user`` when a person paused it (Resume queue lifts it), else an outage holds it and
+    it resumes by itself."""
+
+    paused: bool
+    reason: str = ""
+    by_user: bool = False
+
+    @property
+    def text(self) -> str:
+        """ "Queue paused", "Queue paused: Spotify is not answering (…)", or "" while it runs."""
+        if not self.paused:
+            return ""
+        return "Queue paused" if self.by_user or not self.reason else f"Queue paused: {self.reason}"
 
 
 class DatabaseUnavailable(Exception):
@@ -162,8 +206,36 @@ class JobOutcome:
         }
 
 
+def spotify_outage(exc: BaseException) -> ServiceUnavailableError | None:
+    """The Spotify error behind ``exc`` when it says Spotify is down (5xx, a refused or dropped connection, a
+    timeout), else None: a quota or rate limit, a missing artist or a bad answer are not an outage."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if (
+            isinstance(current, ServiceUnavailableError)
+            and not isinstance(current, (SourceSkippedError, RateLimitedError))
+            and current.service == SPOTIFY
+            and (current.status is None or current.status >= 500)
+        ):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def ledger_update(job: ImportJob) -> ProgressUpdate:
-    """The progress update that says what the ledger holds for ``job`` (to publish when the bus lost it)."""
+    """The progress update that says what the ledger holds for ``job`` (to publish when the bus lost it), with
+    its batch in ``payload["batch_id"]``."""
+    update = _ledger_update(job)
+    return update if job.batch_id is None else _with_batch(update, job.batch_id)
+
+
+def _with_batch(update: ProgressUpdate, batch_id: int) -> ProgressUpdate:
+    return dataclasses.replace(update, payload={**(update.payload or {}), "batch_id": batch_id})
+
+
+def _ledger_update(job: ImportJob) -> ProgressUpdate:
     if job.status is JobStatus.COMPLETE:
         return ProgressUpdate(job.spotify_id, Stage.COMPLETE, 100, "Imported", payload={"artist_id": job.artist_id})
     if job.status is JobStatus.CANCELLED:
@@ -218,6 +290,8 @@ class BatchRunner:
         worker: str | None = None,
         job_timeout: float = 60.0,
         registry: WorkerRegistry | None = None,
+        probe_interval: float = PROBE_INTERVAL,
+        outage_after: int = OUTAGE_AFTER,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -244,10 +318,30 @@ class BatchRunner:
         self._outage: str | None = None  # what the claim loop is waiting for, while it retries
         self._outage_started = 0.0
         self._batch_mode = False  # run_until_idle runs: a database outage is waited out for `patience` only
+        #: The batch of each artist this runner queued or claimed (tags its updates).
+        self._batch_of: dict[str, int] = {}
+        #: The batch the last :meth:`enqueue` made.
+        self.last_batch_id: int | None = None
+        #: Spotify outage: probe every `probe_interval` s once `outage_after` artists in a row met it.
+        self.probe_interval = probe_interval
+        self.outage_after = outage_after
+        self._spotify_failures = 0
+        self._last_probe = 0.0
+        #: The queue's pause as last read from the database (None: it runs).
+        self.queue_pause: ServicePause | None = None
+        self._tagger = _BatchTagger(self)
 
     # -- the ledger ----------------------------------------------------------------------------
-    async def enqueue(self, items: Sequence[ImportRequest | tuple[str, str]]) -> list[str]:
-        """Queue artists in selection order; returns the ids queued.
+    async def _publish(self, update: ProgressUpdate) -> ProgressUpdate:
+        """Publish through the deferred publisher, the artist's batch added to the payload when known."""
+        batch_id = self._batch_of.get(update.spotify_id)
+        if batch_id is not None and (update.payload or {}).get("batch_id") != batch_id:
+            update = _with_batch(update, batch_id)
+        return await self.publisher.publish(update)
+
+    async def enqueue(self, items: Sequence[ImportRequest | tuple[str, str]], *, source: str = "cli") -> list[str]:
+        """Queue artists in selection order as one batch (``source``: window, cli or serve); returns the ids
+        queued (:attr:`last_batch_id` is the batch).
 
         An :class:`ImportRequest` with ``spotify_artist`` (picked from search results) imports with no Spotify
         request; a bare id, or a ``(spotify id, display name)`` pair, fetches the artist in METADATA.
@@ -255,11 +349,15 @@ class BatchRunner:
         """
         requests = ImportRequest.many(items)  # a request's id is valid; pairs are checked here, all at once
         async with self.database.session() as session, session.begin():
-            queued = await jobs.enqueue_jobs(session, requests)
+            queued = await jobs.enqueue_jobs(session, requests, source=source)
             pause = await service_state.active_pause(session, SPOTIFY)
         for job in queued:
+            if job.batch_id is not None:
+                self._batch_of[job.spotify_id] = job.batch_id
+                self.last_batch_id = job.batch_id
+        for job in queued:
             if job.status is JobStatus.QUEUED:
-                await self.publisher.publish(self._queued_update(job.spotify_id, pause, job.spotify_artist is None))
+                await self._publish(self._queued_update(job.spotify_id, pause, job.spotify_artist is None))
         self._wake.set()
         return [job.spotify_id for job in queued]
 
@@ -331,7 +429,7 @@ class BatchRunner:
         have = await self.bus.snapshots()
         missing = [job for job in shown if job.spotify_id not in have and job.status is not JobStatus.RUNNING]
         for job in missing:
-            await self.publisher.publish(ledger_update(job))
+            await self._publish(ledger_update(job))
         if missing:
             log.info("published the ledger's state of %d import(s) the bus had lost", len(missing))
         return len(missing)
@@ -386,8 +484,8 @@ class BatchRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def retry(self, spotify_id: str) -> None:
-        await self._requeue([spotify_id])
+    async def retry(self, spotify_id: str, *, source: str = "window") -> None:
+        await self._requeue([spotify_id], source=source)
 
     async def retry_failed(self) -> int:
         async with self.database.session() as session:
@@ -396,12 +494,14 @@ class BatchRunner:
         await self._requeue(failed)
         return len(failed)
 
-    async def _requeue(self, spotify_ids: list[str]) -> None:
+    async def _requeue(self, spotify_ids: list[str], *, source: str = "window") -> None:
         if not spotify_ids:
             return
         async with self.database.session() as session, session.begin():
             names = {job.spotify_id: job.name for job in await jobs.list_jobs(session)}
-        await self.enqueue([(spotify_id, names.get(spotify_id, spotify_id)) for spotify_id in spotify_ids])
+        await self.enqueue(
+            [(spotify_id, names.get(spotify_id, spotify_id)) for spotify_id in spotify_ids], source=source
+        )
 
     async def cancel(self, spotify_id: str) -> None:
         """Stop one artist: a queued one never starts, a running one stops where it is (nothing half-saved)."""
@@ -462,7 +562,9 @@ class BatchRunner:
                         if started:
                             continue
                         pause = await self._retrying(self._pause_holding_jobs) if wait_for_pauses else None
-                        if pause is not None:
+                        if self.queue_pause is not None and wait_for_pauses and await self._retrying(self._has_queued):
+                            seconds = self._wait_seconds(PAUSE_POLL)  # the queue is paused: wait for the resume
+                        elif pause is not None:
                             seconds = max(0.05, min(PAUSE_POLL, (pause.resume_at - utcnow()).total_seconds()))
                         elif await self._retrying(lambda: self._running_elsewhere(awaited)):
                             seconds = ELSEWHERE_POLL
@@ -560,7 +662,7 @@ class BatchRunner:
                 async with self.database.session() as session, session.begin():
                     await jobs.resume_interrupted_jobs(session, worker=self.worker)
                 for spotify_id in interrupted:
-                    await self.publisher.publish(ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued (interrupted)"))
+                    await self._publish(ProgressUpdate(spotify_id, Stage.INIT, 0, "Queued (interrupted)"))
         finally:
             self._stopping = False
             await self.close_publisher()
@@ -612,7 +714,7 @@ class BatchRunner:
             woken = asyncio.ensure_future(self._wake.wait())
             waiters: set[asyncio.Future[Any]] = {woken, *self._running.values()}
             try:
-                await asyncio.wait(waiters, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=self._wait_seconds(5.0), return_when=asyncio.FIRST_COMPLETED)
             finally:
                 woken.cancel()
 
@@ -658,6 +760,8 @@ class BatchRunner:
         return pause
 
     async def _fill_slots(self) -> int:
+        if await self._queue_paused():
+            return 0
         free = self.in_flight - len(self._running)
         started = 0
         while free > 0:
@@ -667,6 +771,8 @@ class BatchRunner:
             await self._saw_pause(pause)
             if job is None:
                 break
+            if job.batch_id is not None:
+                self._batch_of[job.spotify_id] = job.batch_id
             task = asyncio.get_running_loop().create_task(
                 self._import(job.spotify_id, job.name, job.spotify_artist), name=f"import-{job.spotify_id}"
             )
@@ -693,7 +799,7 @@ class BatchRunner:
         async with self.database.session() as session:
             waiting = await jobs.queued_needing_spotify(session)
         for spotify_id in waiting:
-            await self.publisher.publish(self._queued_update(spotify_id, pause, True))
+            await self._publish(self._queued_update(spotify_id, pause, True))
 
     async def _pause(self, job: ArtistImport, pause: ServicePause) -> None:
         """The artist met a service pause: record it for every process, and put the artist back in the queue."""
@@ -704,7 +810,7 @@ class BatchRunner:
             await self.bus.record_pause(pause)
         except (RedisError, OSError) as exc:  # the database holds the pause; Redis only shares it faster
             log.warning("could not share the %s pause on Redis: %s", pause.service, exc)
-        await self.publisher.publish(self._queued_update(job.spotify_id, pause, True))
+        await self._publish(self._queued_update(job.spotify_id, pause, True))
         await self._saw_pause(pause)
 
     async def _import(self, spotify_id: str, name: str, spotify_artist: dict[str, Any] | None = None) -> None:
@@ -715,7 +821,7 @@ class BatchRunner:
             name=name,
             spotify_artist_data=spotify_artist,
         )
-        reporter = Reporter(job, self.publisher, on_published=self._record_progress)
+        reporter = Reporter(job, self._tagger, on_published=self._record_progress)
         try:
             await run_stages(job, self.deps, reporter)
         except ServicePaused as paused:
@@ -727,6 +833,8 @@ class BatchRunner:
         except StageFailed as exc:
             if is_outage(exc):
                 await self._interrupted(job, exc)
+            elif (down := spotify_outage(exc)) is not None:
+                await self._spotify_down(job, down)
             else:
                 await self._end(job, reporter, JobStatus.ERROR, exc.stage, exc.reason)
         except Exception as exc:  # a bug in one artist's import must not stop the batch
@@ -736,7 +844,101 @@ class BatchRunner:
                 log.exception("importing %s failed", spotify_id)
                 await self._end(job, reporter, JobStatus.ERROR, job.stage, f"Unexpected error: {exc}")
         else:
+            self._spotify_failures = 0
             await self._end(job, reporter, JobStatus.COMPLETE, Stage.COMPLETE, None)
+
+    # -- pausing the queue -------------------------------------------------------------------------
+    async def pause_queue(self, reason: str = "paused by you", *, outage: bool = False) -> None:
+        """Stop claiming jobs in every process on this database (running imports finish)."""
+        async with self.database.session() as session, session.begin():
+            self.queue_pause = await service_state.pause_queue(session, reason, outage=outage)
+        log.warning("the import queue is paused: %s", reason)
+
+    async def resume_queue(self, *, outage: bool = False) -> None:
+        """Lift the person's pause (``outage``: the outage's); claiming starts again at once here."""
+        async with self.database.session() as session, session.begin():
+            await service_state.resume_queue(session, outage=outage)
+            self.queue_pause = await service_state.queue_pause(session)
+        if outage:
+            self._spotify_failures = 0
+        log.warning("the import queue %s", "resumed" if self.queue_pause is None else "is still paused")
+        self._wake.set()
+
+    async def queue_state(self) -> QueueState:
+        """Whether the queue runs, and why not: a person, an outage's reason, or the database away."""
+        if self._outage is not None and self._outage.startswith("the database"):
+            return QueueState(True, "the database is away")
+        async with self.database.session() as session:
+            pause = await service_state.queue_pause(session)
+        if pause is None:
+            return QueueState(False)
+        return QueueState(True, pause.reason, by_user=pause.service == service_state.QUEUE)
+
+    async def _queue_paused(self) -> bool:
+        """Read the queue's pause; while an outage holds it, probe Spotify every `probe_interval` seconds and
+        resume when it answers. True while the queue stays paused."""
+        async with self.database.session() as session:
+            self.queue_pause = await service_state.queue_pause(session)
+        pause = self.queue_pause
+        if pause is None or pause.service != service_state.QUEUE_OUTAGE:
+            return pause is not None
+        if time.monotonic() - self._last_probe < self.probe_interval:
+            return True
+        self._last_probe = time.monotonic()
+        if not await self._spotify_answers():
+            return True
+        log.warning("Spotify answers again: the import queue resumes")
+        await self.resume_queue(outage=True)
+        return self.queue_pause is not None
+
+    async def _spotify_answers(self) -> bool:
+        """One Spotify request: True when Spotify answered (a 404 for the probe's id counts)."""
+        try:
+            await self.deps.clients.spotify.get_artist(PROBE_ID)
+        except NotFoundError:
+            return True
+        except ServiceError as exc:
+            return spotify_outage(exc) is None
+        return True
+
+    async def _has_queued(self) -> bool:
+        async with self.database.session() as session:
+            return bool(await jobs.next_queued_jobs(session, 1))
+
+    def _wait_seconds(self, longest: float) -> float:
+        """How long the loop may sleep: shorter while an outage pause waits for the next probe."""
+        if self.queue_pause is not None and self.queue_pause.service == service_state.QUEUE_OUTAGE:
+            return max(0.05, min(longest, self.probe_interval))
+        return longest
+
+    async def _spotify_down(self, job: ArtistImport, error: ServiceUnavailableError) -> None:
+        """Spotify is down under this import: the artist goes back to the queue (attempt not counted), and after
+        `outage_after` artists in a row the queue pauses itself with the reason."""
+        self._spotify_failures += 1
+        reason = str(error)  # "Spotify is unavailable (HTTP 503: …), retried 2 times over 9 s"
+        log.warning("importing %s met a Spotify outage (%s); it goes back to the queue", job.spotify_id, error)
+
+        async def put_back() -> None:
+            async with self.database.session() as session, session.begin():
+                await jobs.put_back_waiting(session, job.spotify_id, SPOTIFY_DOWN_MESSAGE)
+
+        await self._retrying(put_back)
+        await self._publish(
+            ProgressUpdate(
+                job.spotify_id,
+                Stage.INIT,
+                0,
+                SPOTIFY_DOWN_MESSAGE,
+                details=reason,
+                payload={"waiting_for": SPOTIFY, "reason": reason},
+            )
+        )
+        if self._spotify_failures >= self.outage_after and (
+            self.queue_pause is None or self.queue_pause.service != service_state.QUEUE_OUTAGE
+        ):
+            self._last_probe = time.monotonic()
+            await self._retrying(functools.partial(self.pause_queue, reason, outage=True))
+        self._wake.set()
 
     async def _interrupted(self, job: ArtistImport, exc: BaseException) -> None:
         """The database went away under an import: it goes back to the queue (attempt not counted) once it
@@ -748,7 +950,7 @@ class BatchRunner:
                 await jobs.put_back_waiting(session, job.spotify_id, INTERRUPTED_MESSAGE)
 
         await self._retrying(put_back)
-        await self.publisher.publish(ProgressUpdate(job.spotify_id, Stage.INIT, 0, INTERRUPTED_MESSAGE))
+        await self._publish(ProgressUpdate(job.spotify_id, Stage.INIT, 0, INTERRUPTED_MESSAGE))
         self._wake.set()
 
     async def _record_progress(self, update: ProgressUpdate) -> None:
@@ -792,4 +994,14 @@ class BatchRunner:
         self, spotify_id: str, progress: int, stage: Stage = Stage.INIT, details: str = ""
     ) -> None:
         """The import's last update: cancelled in ``stage`` (INIT: before it started)."""
-        await self.publisher.publish(ProgressUpdate.cancellation(spotify_id, progress, stage, details))
+        await self._publish(ProgressUpdate.cancellation(spotify_id, progress, stage, details))
+
+
+class _BatchTagger:
+    """The publisher an import's :class:`Reporter` uses: the runner's, adding the artist's batch id."""
+
+    def __init__(self, runner: BatchRunner) -> None:
+        self._runner = runner
+
+    async def publish(self, update: ProgressUpdate) -> ProgressUpdate:
+        return await self._runner._publish(update)

@@ -209,6 +209,8 @@ async def enqueue_jobs(
                 position += 1
                 batch.total += 1
         jobs.append(job)
+    if not batch.total:  # every artist was queued or running already: they stay in their batches
+        await session.delete(batch)
     await session.flush()
     return jobs
 

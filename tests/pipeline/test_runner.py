@@ -90,7 +90,8 @@ async def test_batch_of_20_with_injected_failures(
 
     finals = {sid: updates[-1] for sid, updates in recorder.seen.items()}
     assert finals[unknown.spotify_id].stage is Stage.ERROR and not finals[unknown.spotify_id].cancelled
-    assert finals[unknown.spotify_id].payload == {"stage": "METADATA", "reason": failed[0].error}
+    batch_id = services.runner.last_batch_id
+    assert finals[unknown.spotify_id].payload == {"stage": "METADATA", "reason": failed[0].error, "batch_id": batch_id}
     assert "Deezer" in finals[deezer_down.spotify_id].details
     assert finals[deezer_down.spotify_id].stage is Stage.COMPLETE
     assert "Image" in finals[broken_image.spotify_id].details
