@@ -1,12 +1,13 @@
 """Command-line entry points: the window by default, headless commands for scripts and shared machines.
 
 Exit codes: 0 done, 1 failed, 2 usage (click's own), 3 nothing to do, 4 paused (a service's quota is used
-up; the time it resumes is printed).
+up; the time it resumes is printed), 130 interrupted (`import` stopped by Ctrl+C; its artists wait in the queue).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -14,15 +15,20 @@ import os
 import sys
 from collections.abc import Coroutine
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from artist_desktop import APP_NAME, __version__
 from artist_desktop.config import Settings, SettingsError, load_settings, log_dir, with_overrides
 
+if TYPE_CHECKING:
+    from artist_desktop.pipeline.runner import BatchRunner
+
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_TO_DO, EXIT_PAUSED = 0, 1, 2, 3, 4
+#: `import` stopped by Ctrl+C or SIGTERM (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
 LOG_FILE = "artist-desktop.log"
 
 
@@ -254,6 +260,7 @@ def import_artists(
     if not any(text.strip() for text in texts):
         raise click.UsageError("name at least one artist (an id, a link or a URI), or --file")
     ids = _import_requests(ctx, texts)
+    interrupted: list[bool] = []
 
     async def go() -> tuple[list[JobOutcome], str | None, str | None]:
         async with Runtime(_settings(ctx)) as runtime:
@@ -276,7 +283,11 @@ def import_artists(
                 async with LiveProgress(runtime.bus, todo):
                     await runner.enqueue([ImportRequest(spotify_id) for spotify_id in todo])  # names come with METADATA
                     try:
-                        await runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=todo)
+                        interrupted.append(
+                            await _until_interrupted(
+                                runner, runner.run_until_idle(wait_for_pauses=not no_wait, wait_for=todo)
+                            )
+                        )
                     except DatabaseUnavailable as exc:
                         lost = str(exc)
             if lost is not None:  # nothing can be read: the summary says what this run knows
@@ -316,12 +327,51 @@ def import_artists(
     if lost is not None:
         click.echo(f"Stopped: {lost}", err=True)
         ctx.exit(EXIT_FAILED)
+    if any(interrupted):
+        click.echo(
+            f"Stopped by Ctrl+C: {len(waiting)} artist(s) wait in the queue; the same import again finishes them.",
+            err=True,
+        )
+        ctx.exit(EXIT_INTERRUPTED)
     if failed:
         ctx.exit(EXIT_FAILED)
     if waiting:
         click.echo(f"Paused: {held or 'Spotify is paused'}; {len(waiting)} artist(s) wait in the queue.", err=True)
         ctx.exit(EXIT_PAUSED)
     ctx.exit(EXIT_OK)
+
+
+async def _until_interrupted(runner: BatchRunner, batch: Coroutine[Any, Any, None]) -> bool:
+    """Run the batch until it ends (False) or until SIGINT/SIGTERM (True): then the running imports stop at once
+    and go back to the queue (the runner's ``stop``), so the next run resumes them and redoes no finished one."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stopping.set)
+    task = asyncio.ensure_future(batch)
+    stop_wait = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
+            return False
+        click.echo("Stopping: the running imports go back to the queue…", err=True)
+        stop = asyncio.ensure_future(runner.stop())  # claims nothing more, puts the running imports back
+        await asyncio.sleep(0)  # stop() has cancelled them before the batch sees its own cancellation
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await stop
+        return True
+    finally:
+        stop_wait.cancel()
+        if not task.done():
+            task.cancel()
+        for signum in signals:
+            loop.remove_signal_handler(signum)
 
 
 @main.command("refresh-deezer")
