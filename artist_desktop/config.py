@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     sse_port: int = 8765
     sse_token: SecretStr = SecretStr("")
     sse_cors_origins: list[str] = Field(default_factory=list)
+    sse_max_connections: int = Field(
+        0,
+        description="Connections the progress stream keeps open at most (0: the process's file limit less 200; a "
+        "lower number lowers it, never above that); the excess is answered 503",
+    )
     concurrency: int = Field(
         4,
         description="Requests to one service host at once, per process. The imports in flight are many more (up "
@@ -219,6 +224,13 @@ class Settings(BaseSettings):
     def _alert_min_change(cls, value: float) -> float:
         if not 0 <= value <= 1000:
             raise ValueError(f"must be between 0 and 1000 percent (got {value:g})")
+        return value
+
+    @field_validator("sse_max_connections")
+    @classmethod
+    def _max_connections(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"must be 0 (automatic) or a number of connections (got {value})")
         return value
 
     @field_validator("sse_port")

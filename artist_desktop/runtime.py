@@ -272,8 +272,9 @@ class Runtime:
             cors_origins=settings.sse_cors_origins,
             stop_event=stop_event,
             names=self._job_names,
+            max_connections=settings.sse_max_connections or None,
         )
-        self._sse = SseServer(app, stop_event)
+        self._sse = SseServer(app, stop_event, max_connections=settings.sse_max_connections or None)
         await self._sse.start(settings.sse_host, settings.sse_port)
         stack.push_async_callback(self._sse.stop)
         if self._sse.port_was_taken:

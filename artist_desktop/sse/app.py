@@ -17,6 +17,10 @@ Fan-out: one bus subscription for the whole app (:class:`ProgressHub`) feeds a b
 client; a client whose queue overflows is sent ``event: error`` and disconnected, so a slow client
 never delays the publisher or the others. Setting ``stop_event`` ends every stream cleanly.
 
+Overload: streams past the server's connection limit less :data:`REQUEST_RESERVE` (see
+:func:`~artist_desktop.sse.server.connection_limit`) are refused with 503, ``{"error": "too_many_streams"}`` and
+``Retry-After``, so health and the page still answer while the streams are full.
+
 Security, outermost first: a Host header that is not loopback gets 421 (DNS rebinding); CORS for
 the configured origins only; when a token is set, requests without it (``Authorization: Bearer``
 or ``?token=``) get 401.
@@ -49,6 +53,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from artist_desktop.bus.progress import ProgressBus
 from artist_desktop.domain import ProgressUpdate, Stage, is_spotify_id
+from artist_desktop.sse.server import connection_limit
 
 __all__ = [
     "DEFAULT_ABORT_GRACE",
@@ -70,6 +75,11 @@ DEFAULT_PING_INTERVAL: Final = 15.0
 DEFAULT_CLIENT_QUEUE_SIZE: Final = 1000
 #: Seconds a cut-off client gets to take its final event before its connection is dropped.
 DEFAULT_ABORT_GRACE: Final = 2.0
+#: Connections kept for requests other than streams (health, the page, names) when the streams are full.
+REQUEST_RESERVE: Final = 32
+#: Seconds a client refused for too many streams is asked to wait before it tries again.
+TOO_MANY_RETRY_AFTER: Final = 10
+TOO_MANY_STREAMS = "too_many_streams"
 #: Bounds on waiting for the bus subscription and for the health callable.
 _BUS_READY_TIMEOUT: Final = 5.0
 _HEALTH_TIMEOUT: Final = 3.0
@@ -149,6 +159,11 @@ class ProgressHub:
         client = _Client(spotify_id, asyncio.Queue(maxsize=self._queue_size))
         self._clients.add(client)
         return client
+
+    @property
+    def open_count(self) -> int:
+        """Registered clients, their snapshot sent or not (what the stream limit counts)."""
+        return len(self._clients)
 
     def unregister(self, client: _Client) -> None:
         self._clients.discard(client)
@@ -393,6 +408,7 @@ def create_app(
     abort_grace: float = DEFAULT_ABORT_GRACE,
     allowed_hosts: list[str] | None = None,
     names: NameLookup | None = None,
+    max_connections: int | None = None,
 ) -> Starlette:
     """The SSE endpoint's ASGI app.
 
@@ -400,18 +416,30 @@ def create_app(
     ``/api/artists/names?ids=a,b`` with the names the job ledger knows (the dashboard's labels; progress
     updates carry no name until COMPLETE); ``/api/stages`` gives each stage's label. Setting ``stop_event`` ends
     every open stream; ``allowed_hosts`` names Host headers accepted besides loopback ones (for a
-    server bound to another interface on purpose); the hub is at ``app.state.hub``.
+    server bound to another interface on purpose); the hub is at ``app.state.hub``. Streams are refused (503)
+    past ``connection_limit(max_connections)`` less :data:`REQUEST_RESERVE` (``app.state.max_streams``).
     """
     hub = ProgressHub(bus, client_queue_size)
+    max_streams = max(1, connection_limit(max_connections) - REQUEST_RESERVE)
     dashboard = _dashboard_html()
 
     async def open_client(spotify_id: str | None) -> _Client | Response:
         if stop_event.is_set():
             return _json_error(503, "stopping", "The server is shutting down.")
         try:
-            return await hub.register(spotify_id)
+            client = await hub.register(spotify_id)
         except TimeoutError:
             return _json_error(503, BUS_LOST, "The progress bus (Redis) is not reachable.")
+        if hub.open_count > max_streams:  # counted once registered: clients arriving together are counted too
+            hub.unregister(client)
+            log.warning("Progress streams refused: the limit of %d open streams is reached", max_streams)
+            return _json_error(
+                503,
+                TOO_MANY_STREAMS,
+                f"Too many open progress streams (at most {max_streams}); try again in {TOO_MANY_RETRY_AFTER} s.",
+                headers={"Retry-After": str(TOO_MANY_RETRY_AFTER)},
+            )
+        return client
 
     def stream(client: _Client, events: AsyncIterator[ServerSentEvent]) -> Response:
         return _ClientStream(
@@ -567,4 +595,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.max_streams = max_streams
     return app
