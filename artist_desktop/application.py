@@ -47,6 +47,7 @@ from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_id
 from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
 from artist_desktop.services.spotify_links import resolve_short_link
 from artist_desktop.store import PlatformIdConflict, alerts, jobs, library, repository, scheduled_runs
+from artist_desktop.store.jobs import BatchSummary
 
 if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
@@ -58,10 +59,12 @@ if TYPE_CHECKING:
 __all__ = [
     "HISTORY_LIMIT",
     "Application",
+    "BatchSummary",
     "Health",
     "JobState",
     "PastedLinkError",
     "ProgressCallback",
+    "QueueState",
     "QueuedArtist",
     "RefreshRunRow",
     "ResumedQueue",
@@ -277,7 +280,7 @@ class Application:
         `BatchRunner.enqueue`)."""
         return await self._runtime.runner.enqueue(requests, source="window")
 
-    async def batches(self) -> list[jobs.BatchSummary]:
+    async def batches(self) -> list[BatchSummary]:
         """The import batches, newest first, each with its outcome (N complete, M failed, K cancelled)."""
         async with self._runtime.database.session() as session:
             return await jobs.list_batches(session)
@@ -289,12 +292,13 @@ class Application:
         return [QueuedArtist(job.spotify_id, job.name, job.status) for job in found]
 
     async def set_queue_paused(self, paused: bool) -> QueueState:
-        """Pause the import queue for every process on this database (running imports finish), or resume it;
-        returns the queue's state after."""
+        """Pause the import queue for every process on this database (running imports finish), or resume it
+        (a pause an outage made too: it pauses again if the outage goes on); returns the queue's state after."""
         runner = self._runtime.runner
         if paused:
             await runner.pause_queue()
         else:
+            await runner.resume_queue(outage=True)
             await runner.resume_queue()
         return await runner.queue_state()
 

@@ -21,6 +21,7 @@ from artist_desktop import APP_NAME, __version__
 from artist_desktop.config import Settings, log_dir
 from artist_desktop.domain import ImportRequest, ServicePause, utcnow
 from artist_desktop.ui.alerts_panel import AlertsPanel
+from artist_desktop.ui.batches_dialog import BatchesDialog
 from artist_desktop.ui.images import ThumbnailCache
 from artist_desktop.ui.import_dialog import ImportIdsDialog
 from artist_desktop.ui.library import ARTIST_ID_ROLE, LibraryPanel
@@ -60,7 +61,7 @@ from artist_desktop.ui.shortcuts_dialog import show_shortcuts
 from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from artist_desktop.application import Application, Health, JobState, ResumedQueue, ScheduleStatus
+    from artist_desktop.application import Application, Health, JobState, QueueState, ResumedQueue, ScheduleStatus
     from artist_desktop.metrics.alerts import Detection
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailCache(self.tasks, parent=self)
         self.settings_dialog: SettingsDialog | None = None
         self.import_ids_dialog: ImportIdsDialog | None = None
+        self.batches_dialog: BatchesDialog | None = None
         self._waiting_rows = 0
         #: Set once the user confirmed quitting while imports were active.
         self._quit_confirmed = False
@@ -198,6 +200,7 @@ class MainWindow(QMainWindow):
         self.progress_model.counts_changed.connect(self._show_totals)
         self.progress_model.counts_changed.connect(self._follow_batches)
         self.progress_panel.message_shown.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.progress_panel.history_requested.connect(self.open_batches)
 
     def _action(self, action_id: str, slot: object) -> QAction:
         """A window action with its text and keys from the shortcut table."""
@@ -238,6 +241,12 @@ class MainWindow(QMainWindow):
         ):
             import_menu.addAction(action)
             self.addAction(action)
+        import_menu.addSeparator()
+        self.pause_queue_action = self._action("pause_queue", self.set_queue_paused)
+        self.pause_queue_action.setCheckable(True)
+        import_menu.addAction(self.pause_queue_action)
+        self.batches_action = self._action("batches_history", self.open_batches)
+        import_menu.addAction(self.batches_action)
         self.import_menu = import_menu
 
         view_menu = bar.addMenu("&View")
@@ -322,7 +331,12 @@ class MainWindow(QMainWindow):
         )
         for pause_widget in (self.spotify_pause_icon, self.spotify_pause_label):
             pause_widget.setVisible(False)
+        self.queue_label = QLabel(self)
+        self.queue_label.setObjectName("queue_label")
+        self.queue_label.setStyleSheet(f"color: {PAUSED_COLOR.name()};")
+        self.queue_label.setVisible(False)
         for widget in (
+            self.queue_label,
             self.spotify_pause_icon,
             self.spotify_pause_label,
             self.team_label,
@@ -436,7 +450,7 @@ class MainWindow(QMainWindow):
 
     def _active_imports(self) -> int:
         """Imports queued, running or waiting while the app runs (what Quit and Cancel all would stop)."""
-        return self.progress_model.counts().active if self.application is not None else 0
+        return self.progress_model.all_counts().active if self.application is not None else 0
 
     def _confirm(self, name: str, title: str, text: str, info: str, go: str, then: Callable[[], object]) -> QMessageBox:
         """Ask before stopping work (window-modal, not blocking): `go` runs `then`; Cancel, the default and
@@ -668,16 +682,63 @@ class MainWindow(QMainWindow):
         if waiting != self._waiting_rows:  # rows started or stopped waiting: say why without the 5 s delay
             self._waiting_rows = waiting
             self._refresh_spotify_pause()
+            self._refresh_queue_state()
 
     # -- status -------------------------------------------------------------------------------
     def _refresh_health(self) -> None:
         if self.application is None:
             return
         self._refresh_spotify_pause()
+        self._refresh_queue_state()
         if not self.tasks.running("health"):
             self.tasks.run(self.application.health(), self.show_health, name="health")
         if not self.tasks.running("schedule-status"):
             self.tasks.run(self.application.schedule_status(), self.show_schedule, name="schedule-status")
+
+    # -- the queue: paused or running, and its batches ----------------------------------------
+    def set_queue_paused(self, paused: bool) -> None:
+        """Import → Pause queue (Ctrl+Shift+P): no new import starts in any process (running ones finish);
+        pressed again, Resume queue (also ends a pause an outage made: it pauses again if the outage goes on)."""
+        self.tasks.run(self._require().set_queue_paused(paused), self.show_queue_state, name="pause-queue")
+
+    def _refresh_queue_state(self) -> None:
+        if self.application is not None and not self.tasks.running("queue-state"):
+            self.tasks.run(self.application.queue_state(), self.show_queue_state, name="queue-state")
+
+    def show_queue_state(self, state: QueueState) -> None:
+        """ "Queue paused" (with the outage's reason) in the status bar, and the action's check and text."""
+        self.queue_label.setVisible(state.paused)
+        self.queue_label.setText(state.text)
+        self.queue_label.setToolTip(
+            "Press Resume queue (Import menu) to go on"
+            if state.by_user
+            else "It resumes by itself when the service answers again"
+        )
+        self.pause_queue_action.setChecked(state.paused)
+        self.pause_queue_action.setText("&Resume queue" if state.paused else "&Pause queue")
+
+    def open_batches(self) -> BatchesDialog:
+        """Import → Batches history (Ctrl+Shift+B): every batch with its outcome; double-click shows one."""
+        if self.batches_dialog is None:
+            self.batches_dialog = BatchesDialog(self)
+            self.batches_dialog.batch_chosen.connect(self._show_batch)
+            self.batches_dialog.finished.connect(self._batches_closed)
+        dialog = self.batches_dialog
+        self.tasks.run(self._require().batches(), dialog.set_batches, name="batches", replace=True)
+        dialog.open()
+        return dialog
+
+    def _show_batch(self, batch_id: int) -> None:
+        if batch_id in self.progress_model.batch_ids():
+            self.tabs.setCurrentIndex(0)
+            self.progress_model.set_batch(batch_id)
+        else:
+            self.statusBar().showMessage(f"Batch {batch_id} is no longer in the progress list", 5000)
+
+    def _batches_closed(self, _result: int) -> None:
+        dialog, self.batches_dialog = self.batches_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
 
     def _refresh_spotify_pause(self) -> None:
         if self.application is not None and not self.tasks.running("spotify-pause"):

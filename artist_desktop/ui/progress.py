@@ -18,6 +18,14 @@ order the artists arrived, so what is still working never scrolls out of view be
 batch (chosen over scrolling to the first active row, which fights the user's own scrolling). The filter
 (`ProgressFilter`: All / Active / Failed / Done) hides the other rows; the counts always cover every row.
 
+Batches: the runner tags every update with its artist's batch (``payload.batch_id``: one enqueue, a Process
+all or an ``import`` command). The view shows one batch at a time, the newest by default (a new batch no longer
+merges into the old rows), with its own counts ("Batch of 12 · 3 of 12 done"); the batch picker lists the
+batches this window saw and "All batches"; Remove finished clears the shown batch's finished rows (a batch with
+none left goes). Rows without a batch (updates from before batches) show under "All batches" only, and while
+no row has a batch the view is exactly as before. The Batches history (ui/batches_dialog.py) reads every
+batch's outcome from the ledger.
+
 A row whose latest update carries ``payload.waiting_for`` (the pipeline's INIT update while Spotify's daily
 quota pauses it: ``{"waiting_for": "Spotify", "resume_at": "<ISO UTC>"}``) reads as paused: an hourglass,
 "Waiting for Spotify (resumes 14:20)" in local time, in the calm pause colour; never as failed. A COMPLETE
@@ -42,6 +50,7 @@ from artist_desktop.ui.qt import (
     QAbstractListModel,
     QAction,
     QColor,
+    QComboBox,
     QFont,
     QHBoxLayout,
     QKeyEvent,
@@ -206,6 +215,8 @@ class ProgressRow:
     update: ProgressUpdate
     name: str = ""
     order: int = 0
+    #: The batch that queued it (the runner's ``payload.batch_id``), None when no update said.
+    batch_id: int | None = None
 
     @property
     def title(self) -> str:
@@ -292,6 +303,25 @@ class ProgressRow:
             return None
 
 
+def batch_of(update: ProgressUpdate) -> int | None:
+    """The batch an update says its artist belongs to (``payload.batch_id``), or None."""
+    value = (update.payload or {}).get("batch_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _counts_of(counts: dict[RowState, int], points: int, total: int) -> ProgressCounts:
+    return ProgressCounts(
+        queued=counts[RowState.QUEUED],
+        running=counts[RowState.RUNNING],
+        waiting=counts[RowState.WAITING],
+        complete=counts[RowState.COMPLETE],
+        warnings=counts[RowState.WARNINGS],
+        failed=counts[RowState.FAILED],
+        cancelled=counts[RowState.CANCELLED],
+        percent=points // total if total else 0,
+    )
+
+
 #: Row states the ledger does not tell apart (it keeps no warnings): reconciling leaves one as the other.
 _DONE_OK = frozenset({RowState.COMPLETE, RowState.WARNINGS})
 
@@ -306,6 +336,7 @@ class ProgressModel(QAbstractListModel):
     counts_changed = Signal(object)  # ProgressCounts, at the end of every repaint tick with news
     artists_completed = Signal(list)  # spotify ids that reached COMPLETE since the last repaint
     names_wanted = Signal(list)  # spotify ids shown without a name
+    batches_changed = Signal()  # a batch appeared or went, or another batch is shown
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -326,6 +357,13 @@ class ProgressModel(QAbstractListModel):
         self._completed: list[str] = []
         self._names: dict[str, str] = {}
         self._idle = 0
+        # Per batch (None: rows with no batch): running counts, points and rows, like the totals above.
+        self._batch_counts: dict[int | None, dict[RowState, int]] = {}
+        self._batch_points: dict[int | None, int] = {}
+        self._batch_rows: dict[int | None, int] = {}
+        self._batch: int | None = None  # the batch shown; None: every row
+        self._follow_newest = True  # a new batch is shown when it arrives
+        self._batches_seen: tuple[int, ...] = ()
         self.repaint_timer = QTimer(self)
         self.repaint_timer.setObjectName("progress_repaint_timer")
         self.repaint_timer.setInterval(REPAINT_INTERVAL_MS)
@@ -339,10 +377,11 @@ class ProgressModel(QAbstractListModel):
             pending = self._new.get(update.spotify_id)
             if pending is None:
                 self._new[update.spotify_id] = ProgressRow(
-                    update.spotify_id, update, self._names.get(update.spotify_id, "")
+                    update.spotify_id, update, self._names.get(update.spotify_id, ""), batch_id=batch_of(update)
                 )
             else:
                 pending.update = update
+                pending.batch_id = batch_of(update) or pending.batch_id
             if update.stage is Stage.COMPLETE:
                 self._completed.append(update.spotify_id)
         else:
@@ -351,6 +390,10 @@ class ProgressModel(QAbstractListModel):
             before = row.state
             self._count(row, before, -1)
             row.update = update
+            batch_id = batch_of(update)
+            if batch_id is not None and batch_id != row.batch_id:
+                row.batch_id = batch_id  # queued again in a newer batch
+                self._relist = True
             after = row.state
             self._count(row, after, 1)
             if before is not after and self._listing_key(before) != self._listing_key(after):
@@ -403,12 +446,19 @@ class ProgressModel(QAbstractListModel):
             self._dirty_high = position
 
     def _count(self, row: ProgressRow, state: RowState, sign: int) -> None:
-        """Add (sign 1) or take out (sign -1) one row's share of the running counts."""
+        """Add (sign 1) or take out (sign -1) one row's share of the running counts (all rows and its batch)."""
+        points = row.update.progress if state.is_active else 100 if state.is_done else 0
         self._counts[state] += sign
-        if state.is_active:
-            self._points += sign * row.update.progress
-        elif state.is_done:
-            self._points += sign * 100
+        self._points += sign * points
+        batch = row.batch_id
+        if batch not in self._batch_counts:
+            self._batch_counts[batch] = dict.fromkeys(RowState, 0)
+            self._batch_points[batch] = self._batch_rows[batch] = 0
+        self._batch_counts[batch][state] += sign
+        self._batch_points[batch] += sign * points
+        self._batch_rows[batch] += sign
+        if not self._batch_rows[batch]:
+            del self._batch_counts[batch], self._batch_points[batch], self._batch_rows[batch]
 
     def flush(self) -> None:
         """Insert new rows, re-list rows that changed group, announce changed rows as one range (the tick)."""
@@ -428,6 +478,7 @@ class ProgressModel(QAbstractListModel):
                 self._by_id[row.spotify_id] = row
                 self._count(row, row.state, 1)
             self._relist = True
+        self._follow_batches()
         if self._relist:
             self._relist = False
             if self._list(self._listed()):
@@ -445,6 +496,52 @@ class ProgressModel(QAbstractListModel):
             self.artists_completed.emit(completed)
         self._announce()
 
+    def batch_ids(self) -> list[int]:
+        """The batches with rows in the view, newest first."""
+        return sorted((batch for batch in self._batch_rows if batch is not None), reverse=True)
+
+    def _follow_batches(self) -> None:
+        """Show the newest batch when one arrives (unless another was picked), or when the shown one went."""
+        batches = tuple(self.batch_ids())
+        newest = batches[0] if batches else None
+        if self._follow_newest:
+            switch = self._batch != newest
+        else:  # a picked batch stays shown until it goes; "All batches" (None) stays
+            switch = self._batch is not None and self._batch not in batches
+        if switch:
+            self._batch = newest
+            self._follow_newest = True
+            self._relist = True
+        if switch or batches != self._batches_seen:
+            self._batches_seen = batches
+            self.batches_changed.emit()
+
+    def set_batch(self, batch_id: int | None) -> None:
+        """Show one batch's rows and counts (None: every row); the newest keeps following new batches."""
+        self.flush()
+        batches = self.batch_ids()
+        self._follow_newest = batch_id is not None and bool(batches) and batch_id == batches[0]
+        if batch_id == self._batch:
+            return
+        self._batch = batch_id
+        self._list(self._listed())
+        self.batches_changed.emit()
+        self._announce()
+
+    @property
+    def batch_id(self) -> int | None:
+        """The batch shown (None: every row)."""
+        return self._batch
+
+    def batch_size(self, batch_id: int | None) -> int:
+        return self._batch_rows.get(batch_id, 0)
+
+    def batch_counts(self, batch_id: int | None) -> ProgressCounts:
+        """One batch's rows per state (None: the rows with no batch)."""
+        if batch_id not in self._batch_rows:
+            return ProgressCounts()
+        return _counts_of(self._batch_counts[batch_id], self._batch_points[batch_id], self._batch_rows[batch_id])
+
     def _announce(self) -> None:
         counts = self.counts()
         self.totals_changed.emit(counts.done, counts.failed, counts.total, counts.percent)
@@ -453,9 +550,12 @@ class ProgressModel(QAbstractListModel):
     def _listed(self) -> list[ProgressRow]:
         """The rows as they should be listed: active first, then finished, each in arrival order (O(n))."""
         accepts = self._filter.accepts
+        batch = self._batch
         active: list[ProgressRow] = []
         finished: list[ProgressRow] = []
         for row in self._rows:
+            if batch is not None and row.batch_id != batch:
+                continue
             state = row.state
             if accepts(state):
                 (active if state.is_active else finished).append(row)
@@ -520,24 +620,22 @@ class ProgressModel(QAbstractListModel):
                 self._count(row, row.state, -1)
                 del self._by_id[row.spotify_id]
         self._rows = [row for row in self._rows if row.spotify_id not in gone]
+        self._follow_batches()
+        self._relist = False
         self._list(self._listed())
         self._announce()
 
     # -- reading --------------------------------------------------------------------------------
     def counts(self) -> ProgressCounts:
-        """Rows per state and the overall percent; kept as running sums, O(1) however many rows there are."""
-        counts = self._counts
-        total = len(self._rows)
-        return ProgressCounts(
-            queued=counts[RowState.QUEUED],
-            running=counts[RowState.RUNNING],
-            waiting=counts[RowState.WAITING],
-            complete=counts[RowState.COMPLETE],
-            warnings=counts[RowState.WARNINGS],
-            failed=counts[RowState.FAILED],
-            cancelled=counts[RowState.CANCELLED],
-            percent=self._points // total if total else 0,
-        )
+        """The shown batch's rows per state and its percent (every row's when no batch is shown); kept as
+        running sums, O(1) however many rows there are."""
+        if self._batch is not None:
+            return self.batch_counts(self._batch)
+        return self.all_counts()
+
+    def all_counts(self) -> ProgressCounts:
+        """Every row's counts, whichever batch is shown (what Quit and Cancel all would stop)."""
+        return _counts_of(self._counts, self._points, len(self._rows))
 
     def totals(self) -> tuple[int, int, int, int]:
         """(finished ok, failed, all rows, overall percent): cancelled rows are neither done nor failed."""
@@ -554,6 +652,11 @@ class ProgressModel(QAbstractListModel):
     def all_rows(self) -> list[ProgressRow]:
         """Every row, listed or not, in arrival order."""
         return list(self._rows)
+
+    def batch_rows(self) -> list[ProgressRow]:
+        """The shown batch's rows, listed or not, in arrival order (every row when no batch is shown)."""
+        batch = self._batch
+        return list(self._rows) if batch is None else [row for row in self._rows if row.batch_id == batch]
 
     def row_at(self, position: int) -> ProgressRow:
         """The row listed at `position`."""
@@ -759,6 +862,7 @@ class ProgressPanel(QWidget):
     cancel_all_requested = Signal()
     remove_requested = Signal(list)
     message_shown = Signal(str)  # why a key press did nothing
+    history_requested = Signal()  # the Batches button: open the Batches history
 
     def __init__(self, model: ProgressModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -788,6 +892,18 @@ class ProgressPanel(QWidget):
             filters.addWidget(button)
             self.filter_buttons[row_filter] = button
         filters.addStretch(1)
+        self.batch_picker = QComboBox(self)
+        self.batch_picker.setObjectName("progress_batch_picker")
+        self.batch_picker.setToolTip("The batch shown: each Process all or import is one batch")
+        self.batch_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.batch_picker.setVisible(False)
+        self.batch_picker.activated.connect(self._batch_picked)
+        filters.addWidget(self.batch_picker)
+        self.history_button = QPushButton("Batches…", self)
+        self.history_button.setObjectName("progress_batches_button")
+        self.history_button.setToolTip("Every batch with its outcome (Import → Batches history)")
+        self.history_button.clicked.connect(self.history_requested.emit)
+        filters.addWidget(self.history_button)
         layout.addLayout(filters)
         self.view = QListView(self)
         self.view.setObjectName("progress_view")
@@ -829,6 +945,7 @@ class ProgressPanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self.update_actions)
         model.modelReset.connect(self.update_actions)
         model.rowsRemoved.connect(self.update_actions)
+        model.batches_changed.connect(self._show_batches)
         self._show_counts(model.counts())
 
     def _action(self, action_id: str, slot: Any) -> QAction:
@@ -861,10 +978,10 @@ class ProgressPanel(QWidget):
         return [row.spotify_id for row in self.selected_rows() if not row.is_final]
 
     def _finished_ok(self) -> list[str]:
-        return [row.spotify_id for row in self.model.all_rows() if row.is_final and not row.is_error]
+        return [row.spotify_id for row in self.model.batch_rows() if row.is_final and not row.is_error]
 
     def _failed(self) -> list[str]:
-        return [row.spotify_id for row in self.model.all_rows() if row.is_error]
+        return [row.spotify_id for row in self.model.batch_rows() if row.is_error]
 
     def update_actions(self) -> None:
         """Enable each action only when it applies to the selection or the rows (O(selection))."""
@@ -926,8 +1043,31 @@ class ProgressPanel(QWidget):
         if ids := self._finished_ok():
             self.remove_requested.emit(ids)
 
+    def _batch_picked(self, index: int) -> None:
+        data = self.batch_picker.itemData(index)
+        self.model.set_batch(data if isinstance(data, int) else None)
+
+    def _show_batches(self) -> None:
+        """The batch picker: each batch the view holds, newest first, then "All batches" (shown from two)."""
+        batches = self.model.batch_ids()
+        picker = self.batch_picker
+        picker.blockSignals(True)
+        picker.clear()
+        for number, batch_id in enumerate(batches):
+            label = "Latest batch" if number == 0 else f"Batch {batch_id}"
+            picker.addItem(f"{label} · {self.model.batch_size(batch_id)} artists", batch_id)
+        picker.addItem("All batches", None)
+        shown = self.model.batch_id
+        picker.setCurrentIndex(batches.index(shown) if shown in batches else len(batches))
+        picker.blockSignals(False)
+        picker.setVisible(len(batches) > 1 or (bool(batches) and self.model.batch_size(None) > 0))
+        self._show_counts(self.model.counts())
+
     def _show_counts(self, counts: ProgressCounts) -> None:
-        self.summary.setText(summary_text(counts))
+        text = summary_text(counts)
+        if self.model.batch_id is not None and counts.total:
+            text = f"Batch of {counts.total} · {text}"
+        self.summary.setText(text)
         for row_filter, button in self.filter_buttons.items():
             shown = counts.matching(row_filter)
             button.setText(f"{row_filter.value} ({shown})" if counts.total else row_filter.value)

@@ -136,6 +136,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("cancel_selected", "&Cancel selected", ("Ctrl+.",), "Import"),
     Shortcut("cancel_all", "Cancel &all", ("Ctrl+Shift+.",), "Import"),
     Shortcut("remove_finished", "Remove &finished", ("Ctrl+Shift+Backspace",), "Import"),
+    # One checkable action: its text reads "Resume queue" while the queue is paused.
+    Shortcut("pause_queue", "&Pause queue", ("Ctrl+Shift+P",), "Import"),
+    Shortcut("batches_history", "&Batches history…", ("Ctrl+Shift+B",), "Import"),
     Shortcut("show_import", "&Import", ("Ctrl+1",), "View"),
     Shortcut("show_library", "&Library", ("Ctrl+2",), "View"),
     Shortcut("show_alerts", "&Alerts", ("Ctrl+3",), "View"),
