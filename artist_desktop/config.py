@@ -36,6 +36,9 @@ ENV_PREFIX = "ARTIST_DESKTOP_"
 KEYRING_SERVICE = APP_ID
 #: Settings kept in the OS keyring when entered in the dialog, never in the settings file.
 SECRET_SETTINGS = ("spotify_client_secret", "sse_token")
+#: URL settings whose password is kept like a secret (keyring entry ``<name>_password``); the settings file holds
+#: the URL without it, and loading puts it back.
+URL_PASSWORD_SETTINGS = ("database_url", "redis_url")
 
 
 class SettingsError(ValueError):
@@ -145,7 +148,7 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=settings_file()),
+            _TomlWithUrlPasswords(settings_cls, toml_file=settings_file()),
             _KeyringSource(settings_cls),
         )
 
@@ -278,6 +281,48 @@ class Settings(BaseSettings):
         return bool(self.spotify_client_id and self.spotify_client_secret.get_secret_value())
 
 
+def split_url_password(url: str) -> tuple[str, str | None]:
+    """``url`` without its password, and the password as written (None when it has none):
+    ``postgresql://me:pw@db/app`` -> (``postgresql://me@db/app``, ``pw``); ``redis://:pw@host`` -> ``redis://host``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url, None
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    return f"{scheme}://{user + '@' if user else ''}{host}{slash}{tail}", password
+
+
+def with_url_password(url: str, password: str) -> str:
+    """``url`` with ``password`` put back (a URL that has a password already is left as it is)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or split_url_password(url)[1] is not None:
+        return url
+    authority, slash, tail = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    return f"{scheme}://{user}:{password}@{host if at else authority}{slash}{tail}"
+
+
+def _password_entry(name: str) -> str:
+    return f"{name}_password"
+
+
+class _TomlWithUrlPasswords(TomlConfigSettingsSource):
+    """The settings file, its database and Redis URLs given back the passwords the keyring keeps for them."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        for name in URL_PASSWORD_SETTINGS:
+            url = values.get(name)
+            if isinstance(url, str) and url and split_url_password(url)[1] is None:
+                password = read_secret(_password_entry(name))
+                if password:
+                    values[name] = with_url_password(url, password)
+        return values
+
+
 class _KeyringSource(PydanticBaseSettingsSource):
     """Secrets from the OS keyring, when a usable backend exists (never an error when none does)."""
 
@@ -403,7 +448,8 @@ class SavedSettings:
 
 
 def save_settings(values: dict[str, Any], *, without_keyring: SecretStore | None = None) -> SavedSettings:
-    """Write the non-secret settings to the settings file and secrets to the OS keyring.
+    """Write the non-secret settings to the settings file and secrets to the OS keyring (the password of a
+    database or Redis URL too: the file keeps the URL without it).
 
     With no keyring, a non-empty secret raises `NoKeyringError` unless ``without_keyring`` says where it goes:
     `SecretStore.FILE` (the settings file, mode 0600) or `SecretStore.SESSION` (this process's environment
@@ -415,6 +461,19 @@ def save_settings(values: dict[str, Any], *, without_keyring: SecretStore | None
         current = tomllib.loads(path.read_text(encoding="utf-8"))
     secrets: SecretStore | None = None
     for key, value in values.items():
+        if key in URL_PASSWORD_SETTINGS and isinstance(value, str):
+            url, password = split_url_password(value)
+            if password is None:
+                store_secret(_password_entry(key), "")  # no password any more: the keyring forgets the old one
+            elif store_secret(_password_entry(key), password):
+                value, secrets = url, SecretStore.KEYRING
+            elif without_keyring is None:
+                raise NoKeyringError(f"There is no system keyring to keep the {key.replace('_', ' ')}'s password in.")
+            else:
+                secrets = without_keyring
+                if without_keyring is SecretStore.SESSION:
+                    os.environ[f"{ENV_PREFIX}{key.upper()}"] = value
+                    value = url
         if key in SECRET_SETTINGS and value not in (None, ""):
             if store_secret(key, str(value)):
                 current.pop(key, None)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
 
 from artist_desktop.config import (
     NoKeyringError,
@@ -13,7 +17,9 @@ from artist_desktop.config import (
     load_settings,
     save_settings,
     settings_file,
+    split_url_password,
     with_overrides,
+    with_url_password,
 )
 from artist_desktop.store.database import normalise_url
 
@@ -118,3 +124,91 @@ def test_overrides_are_validated_and_keep_secrets_secret() -> None:
     assert settings.concurrency == 3
     with pytest.raises(SettingsError, match="concurrency"):
         with_overrides(settings, concurrency=0)
+
+
+class _MemoryKeyring(KeyringBackend):
+    """A keyring that lives in this test's memory."""
+
+    priority = 1
+
+    def __init__(self) -> None:  # keyring's own __init__ only reads properties from the environment
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[_MemoryKeyring]:
+    monkeypatch.delenv("ARTIST_DESKTOP_NO_KEYRING")
+    previous = keyring.get_keyring()
+    backend = _MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+DATABASE_URL = "postgresql://artist:p%40ss:word@db.example:5432/artists"
+REDIS_URL = "redis://:r3dis@cache.example:6379/2"
+
+
+def test_url_passwords_go_to_the_keyring_and_come_back(memory_keyring: _MemoryKeyring) -> None:
+    saved = save_settings({"database_url": DATABASE_URL, "redis_url": REDIS_URL})
+    assert saved.secrets is SecretStore.KEYRING
+    text = saved.path.read_text(encoding="utf-8")
+    assert "p%40ss" not in text and "r3dis" not in text
+    assert 'database_url = "postgresql://artist@db.example:5432/artists"' in text
+    assert 'redis_url = "redis://cache.example:6379/2"' in text
+    assert set(memory_keyring.entries.values()) == {"p%40ss:word", "r3dis"}
+    settings = load_settings()
+    assert settings.database_url == DATABASE_URL
+    assert settings.redis_url == REDIS_URL
+
+    # A URL saved again without a password: the keyring forgets the old one.
+    save_settings({"database_url": "postgresql://artist@db.example:5432/artists"})
+    assert load_settings().database_url == "postgresql://artist@db.example:5432/artists"
+    assert set(memory_keyring.entries.values()) == {"r3dis"}
+
+
+def test_url_passwords_without_a_keyring_follow_the_users_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(NoKeyringError, match="database url's password"):
+        save_settings({"database_url": DATABASE_URL})
+    assert not settings_file().exists()
+
+    monkeypatch.delenv("ARTIST_DESKTOP_DATABASE_URL", raising=False)
+    saved = save_settings({"database_url": DATABASE_URL}, without_keyring=SecretStore.SESSION)
+    assert saved.secrets is SecretStore.SESSION
+    assert "p%40ss" not in saved.path.read_text(encoding="utf-8")
+    assert load_settings().database_url == DATABASE_URL  # this process keeps it
+    monkeypatch.delenv("ARTIST_DESKTOP_DATABASE_URL")
+    assert load_settings().database_url == "postgresql://artist@db.example:5432/artists"  # the next start asks
+
+    saved = save_settings({"database_url": DATABASE_URL}, without_keyring=SecretStore.FILE)
+    assert saved.secrets is SecretStore.FILE
+    assert DATABASE_URL in saved.path.read_text(encoding="utf-8")
+    assert load_settings().database_url == DATABASE_URL
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://me:pw@db/app", ("postgresql://me@db/app", "pw")),
+        ("redis://:pw@host:6379/0", ("redis://host:6379/0", "pw")),
+        ("postgresql://me@db/app", ("postgresql://me@db/app", None)),
+        ("sqlite+aiosqlite:///tmp/a:b@c.db", ("sqlite+aiosqlite:///tmp/a:b@c.db", None)),
+        ("unix:///run/redis.sock", ("unix:///run/redis.sock", None)),
+    ],
+)
+def test_a_url_password_splits_off_and_goes_back(url: str, expected: tuple[str, str | None]) -> None:
+    assert split_url_password(url) == expected
+    stripped, password = expected
+    assert with_url_password(stripped, password) == url if password is not None else stripped == url
