@@ -93,8 +93,12 @@ def test_search_queue_import_fail_retry_and_badge(qtbot: Any, desktop: Any) -> N
     assert failed is not None
     assert "Spotify" in failed.reason and failed.failed_stage is Stage.METADATA
     assert _has_colour(window.progress_panel.view, ERROR_COLOR)
-    assert _has_colour(window.progress_panel.view, SUCCESS_COLOR)
+    # A new batch, shown apart from the three imported before; All batches lists every row.
+    assert model.spotify_ids() == [failing]
+    qtbot.waitUntil(lambda: window.overall_label.text() == "0/1 done, 1 failed", timeout=2000)
+    model.set_batch(None)
     qtbot.waitUntil(lambda: window.overall_label.text() == "3/4 done, 1 failed", timeout=2000)
+    assert _has_colour(window.progress_panel.view, SUCCESS_COLOR)
 
     # Spotify knows the artist again: Retry (on the selected red row) makes it complete.
     double.clear_faults()

@@ -46,5 +46,6 @@ async def test_the_view_takes_the_ledgers_state_when_updates_were_lost(
     assert extra.spotify_id in states
     model.reconcile({i: state.update for i, state in states.items()})
     model.flush()
-    assert model.counts().total == 7
+    assert model.all_counts().total == 7
+    assert model.counts().total == 1  # the other process's enqueue is a batch of its own, shown apart
     assert model.reconcile({i: state.update for i, state in states.items()}) == 0
