@@ -868,8 +868,13 @@ class BatchRunner:
         """Whether the queue runs, and why not: a person, an outage's reason, or the database away."""
         if self._outage is not None and self._outage.startswith("the database"):
             return QueueState(True, "the database is away")
-        async with self.database.session() as session:
-            pause = await service_state.queue_pause(session)
+        try:
+            async with self.database.session() as session:
+                pause = await service_state.queue_pause(session)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            return QueueState(True, "the database is away")
         if pause is None:
             return QueueState(False)
         return QueueState(True, pause.reason, by_user=pause.service == service_state.QUEUE)

@@ -11,7 +11,7 @@ from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble, Fault
 from artist_desktop.domain import JobStatus, ProgressUpdate
 from artist_desktop.runtime import Runtime
-from artist_desktop.store import jobs, service_state
+from artist_desktop.store import Database, jobs, service_state
 
 
 class Recorder:
@@ -126,3 +126,17 @@ async def test_a_spotify_outage_pauses_the_queue_and_a_probe_resumes_it(
         await asyncio.gather(batch, return_exceptions=True)
     assert not (await runner.queue_state()).paused
     assert set((await _statuses(services)).values()) == {JobStatus.COMPLETE}
+
+
+async def test_the_queue_says_paused_while_the_database_is_away(services: Runtime) -> None:
+    runner = services.runner
+    kept = runner.database
+    away = Database.from_url("postgresql://postgres@127.0.0.1:9/gone", connect_timeout=1)
+    runner.database = away  # nothing answers on port 9: a refused connection
+    try:
+        state = await runner.queue_state()
+    finally:
+        runner.database = kept
+        await away.engine.dispose()
+    assert state.paused and state.text == "Queue paused: the database is away" and not state.by_user
+    assert not (await runner.queue_state()).paused
