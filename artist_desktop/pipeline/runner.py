@@ -920,7 +920,8 @@ class BatchRunner:
         """Spotify is down under this import: the artist goes back to the queue (attempt not counted), and after
         `outage_after` artists in a row the queue pauses itself with the reason."""
         self._spotify_failures += 1
-        reason = str(error)  # "Spotify is unavailable (HTTP 503: …), retried 2 times over 9 s"
+        # Short enough for the status bar ("Queue paused: Spotify is not answering (HTTP 503)"); the log has it all.
+        reason = f"Spotify is not answering ({f'HTTP {error.status}' if error.status else 'no connection'})"
         log.warning("importing %s met a Spotify outage (%s); it goes back to the queue", job.spotify_id, error)
 
         async def put_back() -> None:

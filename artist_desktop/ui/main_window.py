@@ -710,9 +710,9 @@ class MainWindow(QMainWindow):
         self.queue_label.setVisible(state.paused)
         self.queue_label.setText(state.text)
         self.queue_label.setToolTip(
-            "Press Resume queue (Import menu) to go on"
+            f"{state.text}: press Resume queue (Import menu) to go on"
             if state.by_user
-            else "It resumes by itself when the service answers again"
+            else f"{state.text}. No import starts meanwhile; it resumes by itself when the service answers again"
         )
         self.pause_queue_action.setChecked(state.paused)
         self.pause_queue_action.setText("&Resume queue" if state.paused else "&Pause queue")

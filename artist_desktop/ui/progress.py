@@ -855,7 +855,9 @@ class ProgressPanel(QWidget):
 
     Retry selected, Cancel selected, Retry all failed, Cancel all and Remove finished are enabled only
     when they would do something (checked on every selection change and every repaint tick with news); a
-    key press of a disabled one says why in `message_shown` (the window puts it in the status bar)."""
+    key press of a disabled one says why in `message_shown` (the window puts it in the status bar). The batch
+    picker (shown once there are two batches) switches the batch listed; Batches… asks for the history
+    (`history_requested`)."""
 
     retry_requested = Signal(list)
     cancel_requested = Signal(list)

@@ -112,7 +112,7 @@ async def test_a_spotify_outage_pauses_the_queue_and_a_probe_resumes_it(
             assert time.monotonic() < deadline, "the outage did not pause the queue"
             assert JobStatus.ERROR not in (await _statuses(services)).values()
             await asyncio.sleep(0.1)
-        assert state.text.startswith("Queue paused: Spotify is unavailable (HTTP 503")
+        assert state.text == "Queue paused: Spotify is not answering (HTTP 503)"
         assert not state.by_user
         await asyncio.sleep(1.5)  # several probes fail: still paused, nothing failed
         assert (await runner.queue_state()).paused

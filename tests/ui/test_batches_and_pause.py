@@ -186,7 +186,7 @@ def test_ctrl_shift_p_pauses_and_resumes_the_queue(qtbot: Any, desktop: Any) -> 
     assert model.counts().done == 3
 
 
-def test_a_spotify_outage_pauses_the_queue_and_it_resumes_by_itself(qtbot: Any, desktop: Any) -> None:
+def test_a_spotify_outage_pauses_the_queue_and_it_resumes_by_itself(qtbot: Any, desktop: Any, tmp_path: Path) -> None:
     window, double, services = desktop.window, desktop.double, desktop.services
     runner = services.runner
     runner.probe_interval = 0.3
@@ -198,11 +198,13 @@ def test_a_spotify_outage_pauses_the_queue_and_it_resumes_by_itself(qtbot: Any, 
     model = window.progress_model
 
     qtbot.waitUntil(lambda: window.queue_label.text().startswith("Queue paused: Spotify"), timeout=20000)
-    assert "503" in window.queue_label.text()
+    assert window.queue_label.text() == "Queue paused: Spotify is not answering (HTTP 503)"
     qtbot.wait(1000)  # probes fail meanwhile: still paused, and no artist failed
     assert window.queue_label.isVisible()
     assert model.counts().failed == 0 and model.counts().cancelled == 0
     assert all((row := model.find_row(i)) is not None and row.state is not RowState.FAILED for i in ids)
+    qtbot.wait(100)  # the status bar is laid out
+    window.grab().save(str(tmp_path / "queue-paused-by-an-outage.png"))
 
     double.clear_faults()
     qtbot.waitUntil(lambda: _all_final(model, ids), timeout=30000)
