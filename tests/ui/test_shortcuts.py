@@ -70,7 +70,7 @@ def _settle(qtbot: Any, window: MainWindow) -> None:
             and not window.tasks.running(REFRESH_TASK)
             and not window.tasks.running(FIND_TASK)
         ),
-        timeout=10000,
+        timeout=30000,  # a refresh or Find Deezer ids on a machine running other work
     )
 
     def open_dialogs() -> list[QWidget]:
