@@ -249,7 +249,7 @@ class Application:
 
     async def spotify_ids_in_library(self, spotify_ids: Iterable[str]) -> set[str]:
         """Which of these Spotify ids are already imported (the "In library" badge)."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             return await repository.spotify_ids_in_library(session, spotify_ids)
 
     async def fetch_image(self, url: str) -> bytes:
@@ -282,12 +282,12 @@ class Application:
 
     async def batches(self) -> list[BatchSummary]:
         """The import batches, newest first, each with its outcome (N complete, M failed, K cancelled)."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             return await jobs.list_batches(session)
 
     async def batch_jobs(self, batch_id: int) -> list[QueuedArtist]:
         """One batch's imports in selection order, with their status now."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             found = await jobs.batch_jobs(session, batch_id)
         return [QueuedArtist(job.spotify_id, job.name, job.status) for job in found]
 
@@ -323,7 +323,7 @@ class Application:
 
     async def unfinished_jobs(self) -> list[QueuedArtist]:
         """Queued and running jobs in selection order: the queue that survives a restart."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             unfinished = await jobs.list_jobs(session, (JobStatus.QUEUED, JobStatus.RUNNING))
         return [QueuedArtist(job.spotify_id, job.name, job.status) for job in unfinished]
 
@@ -334,7 +334,7 @@ class Application:
         finished since then: what the progress view re-reads to agree with the ledger after lost updates."""
         from artist_desktop.pipeline.runner import ledger_update
 
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             found = dict(await jobs.get_jobs(session, spotify_ids))
             if finished_since is not None:
                 found.update({job.spotify_id: job for job in await jobs.jobs_to_show(session, finished_since)})
@@ -347,7 +347,7 @@ class Application:
 
     async def job_names(self, spotify_ids: Iterable[str]) -> dict[str, str]:
         """The display names the ledger knows for these ids."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             return await jobs.job_names(session, spotify_ids)
 
     async def retry(self, spotify_ids: Sequence[str]) -> None:
@@ -390,7 +390,7 @@ class Application:
         stored): ids, cached picture and a trend per metric (latest daily figure, 1/7/28-day change, the last 28
         days for a sparkline); see `store.library.library_artists`. A full read of 10,000 artists takes seconds:
         after an import, read only the artists it stored."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             if spotify_ids is not None:
                 found = [
                     await repository.find_artist_id_by_platform(session, Platform.SPOTIFY, spotify_id)
@@ -403,13 +403,13 @@ class Application:
         self, artist_ids: Sequence[int], platform: str, metric: str
     ) -> dict[int, list[DailyFigure]]:
         """Every daily figure of one metric for each artist, oldest first (an empty list when it has none)."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             return await library.metric_series(session, artist_ids, platform, metric)
 
     async def reimport(self, artist_ids: Sequence[int]) -> list[str]:
         """Queue these artists for import again through the job ledger (a new day's figures, fresh metadata);
         artists without a Spotify id are skipped. Returns the Spotify ids queued."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             spotify_ids = await repository.platform_ids_of(session, artist_ids, Platform.SPOTIFY.value)
             names = await repository.artist_names(session, spotify_ids)
         requests = [
@@ -438,7 +438,7 @@ class Application:
             async with database.session() as session, session.begin():
                 await repository.upsert_platform_id(session, artist_id, platform, checked)
         except PlatformIdConflict as conflict:
-            async with database.session() as session:
+            async with database.read_session() as session:
                 owner = (await repository.artist_names(session, [conflict.owner_id])).get(conflict.owner_id)
             name = "Deezer" if platform == Platform.DEEZER.value else "MusicBrainz"
             raise ValueError(
@@ -523,7 +523,7 @@ class Application:
 
     async def deezer_refresh_runs(self, limit: int = HISTORY_LIMIT) -> list[RefreshRunRow]:
         """Past Deezer refresh runs, newest first."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             runs = await repository.list_refresh_runs(session, Platform.DEEZER, limit)
             scheduled = await scheduled_runs.scheduled_refresh_runs(session, [run.id for run in runs])
             return [
@@ -541,7 +541,7 @@ class Application:
 
     async def stored_refresh(self, run: RefreshRunRow) -> RefreshSummary:
         """A past run's figures and per-artist results (sorted by name), as the results dialog shows them."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             rows = await repository.refresh_results(session, run.run_id)
             results = [
                 RefreshResult(row.artist_id, row.name, row.success, row.fans, row.error, row.previous_fans)
@@ -573,7 +573,7 @@ class Application:
 
     async def alerts(self, since: date | None = None, include_dismissed: bool = False) -> list[Alert]:
         """Stored alerts of days from ``since`` on (None: all), newest day first, then by artist."""
-        async with self._runtime.database.session() as session:
+        async with self._runtime.database.read_session() as session:
             return [alert_of(row) for row in await alerts.list_alerts(session, since, include_dismissed)]
 
     async def dismiss_alerts(self, alert_ids: Sequence[int]) -> int:

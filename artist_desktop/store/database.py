@@ -102,6 +102,8 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 _SQLITE_FOREIGN_KEYS = "artist_desktop_sqlite_foreign_keys"
 #: Execution option: the ``PRAGMA busy_timeout`` (ms) to set before the transaction begins (start-up waits less).
 _SQLITE_BUSY_TIMEOUT = "artist_desktop_sqlite_busy_timeout"
+#: Execution option of :meth:`Database.read_session`'s engine: begin transactions DEFERRED (no write lock).
+_SQLITE_READ_ONLY = "artist_desktop_sqlite_read_only"
 
 
 def _on_sqlite_begin(connection: Any) -> None:
@@ -112,7 +114,9 @@ def _on_sqlite_begin(connection: Any) -> None:
     busy_timeout = connection.get_execution_options().get(_SQLITE_BUSY_TIMEOUT)
     if busy_timeout is not None:
         connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout)}")
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read session's transaction takes no write lock: with WAL it never waits for a writer or holds one up.
+    read_only = connection.get_execution_options().get(_SQLITE_READ_ONLY)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -121,6 +125,8 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._read_engine = engine.execution_options(**{_SQLITE_READ_ONLY: True})
+        self._read_sessions = async_sessionmaker(self._read_engine, expire_on_commit=False)
 
     @classmethod
     def from_url(
@@ -210,10 +216,18 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (the library, the queue's state, histories). On SQLite its transactions begin
+        DEFERRED, so a long read (10,000 artists' trends) never holds the write lock the import's and the
+        refresh's short writes wait for (`SQLITE_BUSY_TIMEOUT_MS`). Writing in it works but may meet "locked"."""
+        async with self._read_sessions() as session:
+            yield session
+
     async def ping(self) -> bool:
         """Whether the database answers a trivial query (for health checks and the status bar)."""
         try:
-            async with self.engine.connect() as connection:
+            async with self._read_engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("Database %s does not answer: %s", self.url, exc)
