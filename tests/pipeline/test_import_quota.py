@@ -78,9 +78,9 @@ def test_thirty_ids_cost_thirty_artist_lookups_and_no_removed_endpoint(
 def test_a_quota_pause_holds_artists_back_and_they_complete_by_themselves(
     threaded_double: ApiDouble, isolated_user_env: Path, redis_url: str, redis_prefix: str
 ) -> None:
-    """Spotify's daily quota trips after 5 requests (Retry-After 20 s here; hours in life): 12 artists by id all
+    """Spotify's daily quota trips after 5 requests (Retry-After 8 s here; hours in life): 12 artists by id all
     complete, none fails, the pause is shown, and a second process started during the pause waits too."""
-    threaded_double.set_spotify_quota(5, 20)
+    threaded_double.set_spotify_quota(5, 8)
     env = _env(threaded_double, isolated_user_env, redis_url, redis_prefix)
     first = _import(env, *IDS[:9], "--json")
     db = isolated_user_env / "artist-desktop.sqlite3"

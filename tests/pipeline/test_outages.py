@@ -111,7 +111,8 @@ async def test_redis_away_mid_batch_fails_no_artist_and_the_bus_catches_up(
         assert {update.stage for update in snapshots.values()} == {Stage.COMPLETE}
         assert all(update.progress == 100 for update in snapshots.values())
         print(
-            f"batch ended {back_at - down_at:.1f} s after Redis went away; {done_during} of {len(ids)} done by its restart"
+            f"batch ended {back_at - down_at:.1f} s after Redis went away; "
+            f"{done_during} of {len(ids)} done by its restart"
         )
 
 

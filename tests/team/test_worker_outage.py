@@ -87,7 +87,7 @@ async def test_the_queue_moves_again_after_postgresql_was_away(
         team_double.set_latency(0.1)
         await asyncio.to_thread(workers.start, "alpha", 2)
         await asyncio.to_thread(workers.start, "beta", 2)
-        ids = await enqueue(url, team_double, 40)
+        ids = await enqueue(url, team_double, 20)
 
         async def finished() -> int:
             return sum(job.status.is_final for job in await list_jobs(url))
