@@ -8,21 +8,20 @@ results (no Spotify request) and the catalog has no top tracks (no images to dow
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pipeline_helpers import import_and_follow
 from sqlalchemy import select
 
 from artist_desktop.devtools._catalog import Catalog, CatalogArtist, load_catalog
 from artist_desktop.devtools.api_double import DEEZER, MUSICBRAINZ, ApiDouble, DoubleConfig
 from artist_desktop.devtools.generated_catalog import generated_catalog_data
-from artist_desktop.domain import ImportRequest, JobStatus, MetricType, Platform, ProgressUpdate
+from artist_desktop.domain import ImportRequest, MetricType, Platform, ProgressUpdate
 from artist_desktop.runtime import Runtime
 from artist_desktop.services import DeezerClient, RateGate, RetryPolicy, SpotifyArtist, build_clients
 from artist_desktop.store import models
@@ -70,27 +69,7 @@ async def real_pace(
 
 async def _import(app: Runtime, artists: list[CatalogArtist]) -> dict[str, list[ProgressUpdate]]:
     """Import the artists picked in search; returns every progress update each artist published."""
-    seen: dict[str, list[ProgressUpdate]] = defaultdict(list)
-    subscribed = asyncio.Event()
-
-    async def follow() -> None:
-        async with app.bus.subscribe() as subscription:
-            subscribed.set()
-            async for update in subscription:
-                seen[update.spotify_id].append(update)
-
-    follower = asyncio.create_task(follow())
-    try:
-        await subscribed.wait()
-        await app.application.enqueue(picked(artists))
-        await asyncio.wait_for(app.runner.run_until_idle(), 90)
-        await asyncio.sleep(0.2)  # the last updates reach the subscriber
-    finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
-    outcomes = await app.runner.outcomes([a.spotify_id for a in artists])
-    assert [o.status for o in outcomes] == [JobStatus.COMPLETE] * len(artists), [o.error for o in outcomes]
-    return seen
+    return await import_and_follow(app, picked(artists), 90)
 
 
 async def _stored_facts(app: Runtime) -> dict[str, tuple[str | None, str | None, str | None, str | None]]:

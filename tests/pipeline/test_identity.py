@@ -7,25 +7,24 @@ Spotify and Deezer, and ``!!!``, ``+/-``, ``🍓``, ``†††``), the session'
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from pipeline_helpers import import_and_follow
 from sqlalchemy import select
 
 from artist_desktop.devtools._catalog import Catalog, CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig, SpotifyProfile
 from artist_desktop.devtools.generated_catalog import FAMOUS_NIRVANA_DEEZER, identity_catalog
-from artist_desktop.domain import ImportRequest, JobStatus, Platform, ProgressUpdate, Stage
+from artist_desktop.domain import ImportRequest, Platform, ProgressUpdate, Stage
 from artist_desktop.pipeline.stages import ArtistImport, Reporter, StageDeps, TopTrack, stage_store
 from artist_desktop.services.deezer import DeezerArtist
 from artist_desktop.services.musicbrainz import MusicBrainzArtist
 from artist_desktop.services.spotify import SpotifyArtist
-from artist_desktop.store import Database, models, open_database, repository
+from artist_desktop.store import Database, models, repository
 
 AMBIGUOUS = "2 Deezer artists named Nirvana: set one by hand"
 
@@ -33,15 +32,6 @@ AMBIGUOUS = "2 Deezer artists named Nirvana: set one by hand"
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     return identity_catalog()
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'identity.sqlite3'}")
-    try:
-        yield db
-    finally:
-        await db.dispose()
 
 
 def named(catalog: Catalog, name: str) -> list[CatalogArtist]:
@@ -93,27 +83,8 @@ async def start(
 
 async def import_all(app: Any, artists: Sequence[CatalogArtist]) -> dict[str, ProgressUpdate]:
     """Import ``artists``; every one must complete. Returns each artist's last progress update."""
-    last: dict[str, ProgressUpdate] = {}
-    subscribed = asyncio.Event()
-
-    async def follow() -> None:
-        async with app.bus.subscribe() as subscription:
-            subscribed.set()
-            async for update in subscription:
-                last[update.spotify_id] = update
-
-    follower = asyncio.create_task(follow())
-    try:
-        await subscribed.wait()
-        await app.runner.enqueue([(a.spotify_id, a.name) for a in artists])
-        await asyncio.wait_for(app.runner.run_until_idle(), 60)
-        await asyncio.sleep(0.2)  # the last updates reach the subscriber
-    finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
-    outcomes = await app.runner.outcomes([a.spotify_id for a in artists])
-    assert [o.status for o in outcomes] == [JobStatus.COMPLETE] * len(artists), [o.error for o in outcomes]
-    finals = {a.spotify_id: last[a.spotify_id] for a in artists}
+    seen = await import_and_follow(app, [ImportRequest(a.spotify_id, a.name) for a in artists])
+    finals = {a.spotify_id: seen[a.spotify_id][-1] for a in artists}
     assert all(final.stage is Stage.COMPLETE for final in finals.values())
     return finals
 

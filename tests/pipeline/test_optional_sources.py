@@ -6,16 +6,16 @@ through the session's Redis) against the API double, a real SQLite file and the 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from pipeline_helpers import import_and_follow
 
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import IMAGES, MUSICBRAINZ, ApiDouble, Fault
-from artist_desktop.domain import JobStatus, ProgressUpdate
+from artist_desktop.domain import ImportRequest, ProgressUpdate
 from artist_desktop.runtime import Runtime
 from artist_desktop.services import Breaker, RetryPolicy, build_clients
 from artist_desktop.services.breaker import PROBE_INTERVAL, BreakerState
@@ -57,27 +57,8 @@ async def app(
 
 async def _import(app: Runtime, artists: list[CatalogArtist]) -> dict[str, ProgressUpdate]:
     """Import ``artists``; every one must complete. Returns each artist's last progress update."""
-    last: dict[str, ProgressUpdate] = {}
-    subscribed = asyncio.Event()
-
-    async def follow() -> None:
-        async with app.bus.subscribe() as subscription:
-            subscribed.set()
-            async for update in subscription:
-                last[update.spotify_id] = update
-
-    follower = asyncio.create_task(follow())
-    try:
-        await subscribed.wait()
-        await app.runner.enqueue([(a.spotify_id, a.name) for a in artists])
-        await asyncio.wait_for(app.runner.run_until_idle(), 60)
-        await asyncio.sleep(0.2)  # the last updates reach the subscriber
-    finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
-    outcomes = await app.runner.outcomes([a.spotify_id for a in artists])
-    assert [o.status for o in outcomes] == [JobStatus.COMPLETE] * len(artists), [o.error for o in outcomes]
-    return {a.spotify_id: last[a.spotify_id] for a in artists}
+    seen = await import_and_follow(app, [ImportRequest(a.spotify_id, a.name) for a in artists])
+    return {a.spotify_id: seen[a.spotify_id][-1] for a in artists}
 
 
 async def test_musicbrainz_down_opens_the_breaker_later_artists_skip_it_at_once_and_it_closes_by_itself(

@@ -21,7 +21,7 @@ from artist_desktop.services.deezer_matcher import (
     undo_match,
 )
 from artist_desktop.services.http import RetryPolicy
-from artist_desktop.store import Database, open_database, repository
+from artist_desktop.store import Database, repository
 
 DEEZER_ARTISTS = [
     {"id": 11, "name": "Nirvana", "nb_fan": 120},  # a small namesake
@@ -44,15 +44,6 @@ async def deezer(tmp_path: Path) -> AsyncIterator[tuple[ApiDouble, DeezerClient]
         retry = RetryPolicy(max_attempts=2, max_total=2.0, base_delay=0.01, max_delay=0.05)
         async with DeezerClient(double.urls.deezer_api_url, retry=retry) as client:
             yield double, client
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'matcher.sqlite3'}")
-    try:
-        yield db
-    finally:
-        await db.dispose()
 
 
 @pytest.fixture
