@@ -43,7 +43,9 @@ def test_progress_on_a_pipe_is_one_line_per_artist(isolated_user_env: Path) -> N
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr
     progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
-    assert progress == ["[1/2] Daft Punk", "[2/2] Radiohead"]
+    # One line per artist as each finishes (the order is the finishing order): the count, then the name.
+    assert [line.split("] ", 1)[0] for line in progress] == ["[1/2", "[2/2"]
+    assert sorted(line.split("] ", 1)[1] for line in progress) == ["Daft Punk", "Radiohead"]
 
 
 def test_refresh_after_import_prints_the_json_summary(isolated_user_env: Path) -> None:
