@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 
+from artist_desktop.bus import ProgressBus
 from artist_desktop.domain import ImportRequest, JobStatus, ProgressUpdate
 from artist_desktop.runtime import Runtime
 
@@ -37,3 +38,31 @@ async def import_and_follow(
     outcomes = await app.runner.outcomes(ids)
     assert [o.status for o in outcomes] == [JobStatus.COMPLETE] * len(ids), [o.error for o in outcomes]
     return seen
+
+
+class Recorder:
+    """Subscribes like the window does and keeps every update per artist."""
+
+    def __init__(self, bus: ProgressBus) -> None:
+        self.bus = bus
+        self.seen: dict[str, list[ProgressUpdate]] = defaultdict(list)
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Recorder:
+        started = asyncio.Event()
+
+        async def follow() -> None:
+            async with self.bus.subscribe() as subscription:
+                started.set()
+                async for update in subscription:
+                    self.seen[update.spotify_id].append(update)
+
+        self._task = asyncio.create_task(follow())
+        await started.wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.sleep(0.2)
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)

@@ -4,42 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 
-from artist_desktop.bus import ProgressBus
+from pipeline_helpers import Recorder
+
 from artist_desktop.devtools._catalog import CatalogArtist
 from artist_desktop.devtools.api_double import ApiDouble, Fault
-from artist_desktop.domain import JobStatus, ProgressUpdate
+from artist_desktop.domain import JobStatus
 from artist_desktop.runtime import Runtime
 from artist_desktop.store import Database, jobs, service_state
-
-
-class Recorder:
-    """Subscribes like the window does and keeps every update per artist."""
-
-    def __init__(self, bus: ProgressBus) -> None:
-        self.bus = bus
-        self.seen: dict[str, list[ProgressUpdate]] = defaultdict(list)
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Recorder:
-        started = asyncio.Event()
-
-        async def follow() -> None:
-            async with self.bus.subscribe() as subscription:
-                started.set()
-                async for update in subscription:
-                    self.seen[update.spotify_id].append(update)
-
-        self._task = asyncio.create_task(follow())
-        await started.wait()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await asyncio.sleep(0.2)
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
 
 
 async def _statuses(services: Runtime) -> dict[str, JobStatus]:
