@@ -34,18 +34,18 @@ from artist_desktop.domain import (
     utcnow,
 )
 from artist_desktop.export import metrics_of, series_rows, table_rows
-from artist_desktop.metrics import (
+from artist_desktop.services import ServiceError
+from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_ids, undo_match
+from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
+from artist_desktop.services.spotify_links import resolve_short_link
+from artist_desktop.sources import (
     RefreshResult,
     RefreshStatus,
     RefreshSummary,
     refresh_deezer_fans,
 )
-from artist_desktop.metrics.alerts import Alert, AlertRule, Detection, alert_of, detect_alerts
-from artist_desktop.metrics.schedule import Collected, LastRun, last_run, next_run
-from artist_desktop.services import ServiceError
-from artist_desktop.services.deezer_matcher import Match, find_missing_deezer_ids, undo_match
-from artist_desktop.services.spotify import SpotifyArtist, SpotifySearchPage
-from artist_desktop.services.spotify_links import resolve_short_link
+from artist_desktop.sources.alerts import Alert, AlertRule, Detection, alert_of, detect_alerts
+from artist_desktop.sources.schedule import Collected, LastRun, last_run, next_run
 from artist_desktop.store import PlatformIdConflict, alerts, jobs, library, repository, scheduled_runs
 from artist_desktop.store.jobs import BatchSummary
 
@@ -544,7 +544,7 @@ class Application:
         async with self._runtime.database.read_session() as session:
             rows = await repository.refresh_results(session, run.run_id)
             results = [
-                RefreshResult(row.artist_id, row.name, row.success, row.fans, row.error, row.previous_fans)
+                RefreshResult(row.artist_id, row.name, row.success, row.value, row.error, row.previous_value)
                 for row in rows
             ]
         results.sort(key=lambda result: (result.name.casefold(), result.artist_id))

@@ -383,13 +383,13 @@ def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
     Exit 0 when the run completed (even with per-artist failures), 3 when no artist has a Deezer id or
     another refresh is running on the same database, 1 on a fatal error (database unreachable).
     """
-    from artist_desktop.metrics.deezer_refresh import (
+    from artist_desktop.runtime import Runtime
+    from artist_desktop.sources.deezer_refresh import (
         DatabaseUnavailableError,
         LockHeld,
         NothingToRefresh,
         RefreshSummary,
     )
-    from artist_desktop.runtime import Runtime
 
     on_terminal = sys.stderr.isatty()
 
@@ -483,8 +483,8 @@ def export_library(ctx: click.Context, metrics_text: str | None, days: int | Non
 def list_alerts(ctx: click.Context, since: datetime | None, as_json: bool) -> None:
     """List the alerts: days whose change of a metric was far outside the artist's own recent variability
     (newest day first; dismissed ones are left out), as the window's Alerts tab shows them."""
-    from artist_desktop.metrics.alerts import Alert
     from artist_desktop.runtime import Runtime
+    from artist_desktop.sources.alerts import Alert
 
     async def go() -> list[Alert]:
         async with Runtime(_settings(ctx)) as runtime:

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 ENV_PREFIX = "ARTIST_DESKTOP_"
 KEYRING_SERVICE = APP_ID
 #: Settings kept in the OS keyring when entered in the dialog, never in the settings file.
-SECRET_SETTINGS = ("spotify_client_secret", "sse_token")
+SECRET_SETTINGS = ("spotify_client_secret", "sse_token", "lastfm_api_key", "listenbrainz_token")
 #: URL settings whose password is kept like a secret (keyring entry ``<name>_password``); the settings file holds
 #: the URL without it, and loading puts it back.
 URL_PASSWORD_SETTINGS = ("database_url", "redis_url")
@@ -89,10 +89,21 @@ class Settings(BaseSettings):
     spotify_accounts_url: str = "https://accounts.spotify.com"
     deezer_api_url: str = "https://api.deezer.com"
     musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
-    musicbrainz_contact: str = Field(
+    contact: str = Field(
         "https://github.com/artist-desktop/artist-desktop",
-        description="Contact (URL or e-mail) sent in the MusicBrainz User-Agent",
+        description="Your e-mail or URL, sent in the User-Agent to MusicBrainz, Wikimedia and Last.fm (they block "
+        "generic ones)",
     )
+    lastfm_api_url: str = "https://ws.audioscrobbler.com"
+    lastfm_api_key: SecretStr = Field(
+        SecretStr(""), description="Last.fm API key (free at last.fm/api/account/create); empty: Last.fm is skipped"
+    )
+    listenbrainz_api_url: str = "https://api.listenbrainz.org"
+    listenbrainz_token: SecretStr = Field(
+        SecretStr(""), description="ListenBrainz user token (optional today; asked for when ListenBrainz answers 401)"
+    )
+    wikidata_api_url: str = "https://www.wikidata.org"
+    wikimedia_api_url: str = "https://wikimedia.org"
     sse_host: str = "127.0.0.1"
     sse_port: int = 8765
     sse_token: SecretStr = SecretStr("")

@@ -221,15 +221,34 @@ class ProgressUpdate:
 
 
 class Platform(enum.StrEnum):
+    """A service an artist has an id on (``artist_platform_ids``) or figures from (``artist_metrics``).
+
+    The id each one stores: Spotify's and Deezer's artist ids, MusicBrainz's MBID, Wikidata's item id
+    (``Q2831``), the English Wikipedia article's title (``Michael Jackson``, editable by hand), Last.fm's
+    artist name as Last.fm spells it. ListenBrainz keys its figures by the MBID: it stores no id of its own.
+    """
+
     SPOTIFY = "spotify"
     DEEZER = "deezer"
     MUSICBRAINZ = "musicbrainz"
+    WIKIDATA = "wikidata"
+    WIKIPEDIA = "wikipedia"
+    LASTFM = "lastfm"
+    LISTENBRAINZ = "listenbrainz"
 
 
 class MetricType(enum.StrEnum):
+    """What a figure counts. ``followers`` on Deezer is its ``nb_fan``; ``pageviews`` are one UTC day's views
+    of the English Wikipedia article (all agents' "user" views); ``listeners``/``playcount`` are Last.fm's
+    all-time totals; ``listeners``/``listens`` ListenBrainz's ``total_user_count``/``total_listen_count``."""
+
     FOLLOWERS = "followers"
     POPULARITY = "popularity"
     ALBUMS = "albums"
+    PAGEVIEWS = "pageviews"
+    LISTENERS = "listeners"
+    PLAYCOUNT = "playcount"
+    LISTENS = "listens"
 
 
 class SpotifyAppMode(enum.StrEnum):

@@ -77,7 +77,7 @@ class Runtime:
         `with_sse` serves the progress stream (the window and `serve`; not one-shot commands); `demo_history`
         in demo mode loads the catalog's 90 days of figures on the first start (the window;
         `artist_desktop.devtools.demo_history`); `schedule` runs the daily collection when the settings ask for it
-        (``collect_daily``; the window and `serve`, not one-shot commands: `artist_desktop.metrics.schedule`)."""
+        (``collect_daily``; the window and `serve`, not one-shot commands: `artist_desktop.sources.schedule`)."""
         self.settings = settings
         self._given_clients = clients
         self._with_sse = with_sse
@@ -188,7 +188,7 @@ class Runtime:
 
     def _start_schedule(self, stack: contextlib.AsyncExitStack, application: Application) -> None:
         """The daily collection, as a task stopped first at shutdown (a run under way is marked cancelled)."""
-        from artist_desktop.metrics.schedule import DailySchedule
+        from artist_desktop.sources.schedule import DailySchedule
 
         schedule = DailySchedule(self.database, application.collect_metrics, self.settings.collect_time)
         task = asyncio.create_task(schedule.run_forever(), name="daily-collection")

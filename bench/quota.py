@@ -41,8 +41,8 @@ async def seed(database: Any, catalog: Any) -> None:
 async def refresh(base: Path, artists: int, result: Result) -> None:
     from artist_desktop.config import load_settings
     from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
-    from artist_desktop.metrics.deezer_refresh import refresh_deezer_fans
     from artist_desktop.services import build_clients
+    from artist_desktop.sources.deezer_refresh import refresh_deezer_fans
     from artist_desktop.store import open_database
 
     catalog_path = write_catalog(base / "catalog.json", artists)

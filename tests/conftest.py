@@ -171,7 +171,7 @@ def fast_clients(settings: Settings) -> ServiceClients:
     clients = build_clients(settings, retry=RetryPolicy(**FAST_RETRY))
     clients.musicbrainz = MusicBrainzClient(
         settings.musicbrainz_api_url,
-        settings.musicbrainz_contact,
+        settings.contact,
         gate=RateGate("MusicBrainz", 100, 1.0),
         retry=RetryPolicy(**FAST_RETRY),
     )

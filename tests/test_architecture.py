@@ -26,7 +26,7 @@ UI_MAY_IMPORT = (
     "artist_desktop.config",
     "artist_desktop.resources",
     "artist_desktop.connection_checks",  # Settings -> Test connection, before any runtime exists
-    "artist_desktop.metrics",  # the refresh's result types the dialogs show
+    "artist_desktop.sources",  # the refresh's result types the dialogs show
     "artist_desktop.services",  # the API error types and SpotifyArtist the search panel shows
 )
 UI_MAY_NOT_IMPORT_LIBRARIES = ("httpx", "sqlalchemy", "redis", "alembic", "starlette")

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from artist_desktop.domain import ArtistRecord
-from artist_desktop.metrics.alerts import AlertRule, detect_alerts
+from artist_desktop.sources.alerts import AlertRule, detect_alerts
 from artist_desktop.store import alerts, open_database, repository
 
 TODAY = datetime.now(UTC).date()

@@ -53,21 +53,30 @@ from artist_desktop.devtools._catalog import Catalog, load_catalog
 from artist_desktop.devtools.double_core import (
     DEEZER,
     IMAGES,
+    LASTFM,
+    LISTENBRAINZ,
     MUSICBRAINZ,
     REMOVE,
     SERVICES,
     SPOTIFY,
     SPOTIFY_ACCOUNTS,
+    WIKIDATA,
+    WIKIMEDIA,
     DoubleCore,
     Fault,
 )
 from artist_desktop.devtools.double_deezer import DeezerDouble
 from artist_desktop.devtools.double_images import IMAGE_SIZES, ImageFault, ImagesDouble
+from artist_desktop.devtools.double_lastfm import LastfmDouble
+from artist_desktop.devtools.double_listenbrainz import ListenBrainzDouble
 from artist_desktop.devtools.double_musicbrainz import MusicBrainzDouble
 from artist_desktop.devtools.double_spotify import SPOTIFY_PROFILES, SpotifyDouble, SpotifyProfile
+from artist_desktop.devtools.double_wikimedia import WikimediaDouble
 
 DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"
+#: The Last.fm API key the double accepts (any other answers error 10, "Invalid API key").
+DEMO_LASTFM_API_KEY = "demo-lastfm-key"
 
 
 @dataclass(slots=True)
@@ -95,6 +104,12 @@ class DoubleConfig:
     #: MusicBrainz's real pace, 1 request/s (503 with Retry-After past it); None turns it off for tests and
     #: demos that need speed (they say so, as a test needing the 2024 Spotify API asks for "extended").
     musicbrainz_rate: tuple[int, float] | None = (1, 1.0)
+    #: The audience sources' documented (or planned-for) limits: Wikimedia/Wikidata ~200/min with a proper
+    #: User-Agent, Last.fm 5/s (its old terms), ListenBrainz ~30 per 10 s.
+    wikimedia_rate: tuple[int, float] | None = (200, 60.0)
+    wikidata_rate: tuple[int, float] | None = (200, 60.0)
+    lastfm_rate: tuple[int, float] | None = (5, 1.0)
+    listenbrainz_rate: tuple[int, float] | None = (30, 10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +123,10 @@ class DoubleUrls:
     musicbrainz_api_url: str
     images_url: str
     demo_credentials: tuple[str, str]
+    wikidata_api_url: str = ""
+    wikimedia_api_url: str = ""
+    lastfm_api_url: str = ""
+    listenbrainz_api_url: str = ""
 
     def as_settings(self, *, include_credentials: bool = True) -> dict[str, str]:
         """Overrides for ``load_settings(**...)`` that point the app at the double."""
@@ -116,9 +135,14 @@ class DoubleUrls:
             "spotify_accounts_url": self.spotify_accounts_url,
             "deezer_api_url": self.deezer_api_url,
             "musicbrainz_api_url": self.musicbrainz_api_url,
+            "wikidata_api_url": self.wikidata_api_url,
+            "wikimedia_api_url": self.wikimedia_api_url,
+            "lastfm_api_url": self.lastfm_api_url,
+            "listenbrainz_api_url": self.listenbrainz_api_url,
         }
         if include_credentials:
             values["spotify_client_id"], values["spotify_client_secret"] = self.demo_credentials
+            values["lastfm_api_key"] = DEMO_LASTFM_API_KEY
         return values
 
     def as_env(self) -> dict[str, str]:
@@ -147,10 +171,17 @@ class ApiDouble:
         self._deezer = DeezerDouble(self._core, self.catalog, daily_fans=self.config.deezer_daily_fans)
         self._musicbrainz = MusicBrainzDouble(self._core, self.catalog)
         self._images = ImagesDouble(self._core)
+        self._wikimedia = WikimediaDouble(self._core, self.catalog)
+        self._lastfm = LastfmDouble(self._core, self.catalog)
+        self._listenbrainz = ListenBrainzDouble(self._core, self.catalog)
         for service, rate in (
             (SPOTIFY, self.config.spotify_rate),
             (DEEZER, self.config.deezer_quota),
             (MUSICBRAINZ, self.config.musicbrainz_rate),
+            (WIKIMEDIA, self.config.wikimedia_rate),
+            (WIKIDATA, self.config.wikidata_rate),
+            (LASTFM, self.config.lastfm_rate),
+            (LISTENBRAINZ, self.config.listenbrainz_rate),
         ):
             self.set_rate_limit(service, rate)
         self.app = Starlette(
@@ -159,6 +190,9 @@ class ApiDouble:
                 *self._deezer.routes(),
                 *self._musicbrainz.routes(),
                 *self._images.routes(),
+                *self._wikimedia.routes(),
+                *self._lastfm.routes(),
+                *self._listenbrainz.routes(),
                 Route("/health", self._health),
             ]
         )
@@ -184,6 +218,21 @@ class ApiDouble:
     @property
     def port(self) -> int:
         return int(self.urls.base_url.rsplit(":", 1)[1])
+
+    @property
+    def wikimedia(self) -> WikimediaDouble:
+        """Wikidata and Wikimedia pageviews: their own knobs live there."""
+        return self._wikimedia
+
+    @property
+    def lastfm(self) -> LastfmDouble:
+        """Last.fm: its own knobs live there."""
+        return self._lastfm
+
+    @property
+    def listenbrainz(self) -> ListenBrainzDouble:
+        """ListenBrainz: its own knobs live there."""
+        return self._listenbrainz
 
     @property
     def demo_credentials(self) -> tuple[str, str]:
@@ -212,6 +261,10 @@ class ApiDouble:
             musicbrainz_api_url=f"{base}/musicbrainz/ws/2",
             images_url=f"{base}/images",
             demo_credentials=self.demo_credentials,
+            wikidata_api_url=f"{base}/wikidata",
+            wikimedia_api_url=f"{base}/wikimedia",
+            lastfm_api_url=f"{base}/lastfm",
+            listenbrainz_api_url=f"{base}/listenbrainz",
         )
         config = uvicorn.Config(
             self.app,

@@ -32,7 +32,11 @@ SPOTIFY_ACCOUNTS = "spotify-accounts"
 DEEZER = "deezer"
 MUSICBRAINZ = "musicbrainz"
 IMAGES = "images"
-SERVICES = (SPOTIFY, SPOTIFY_ACCOUNTS, DEEZER, MUSICBRAINZ, IMAGES)
+WIKIDATA = "wikidata"
+WIKIMEDIA = "wikimedia"
+LASTFM = "lastfm"
+LISTENBRAINZ = "listenbrainz"
+SERVICES = (SPOTIFY, SPOTIFY_ACCOUNTS, DEEZER, MUSICBRAINZ, IMAGES, WIKIDATA, WIKIMEDIA, LASTFM, LISTENBRAINZ)
 
 #: Where each service answers on the double; request counters key on the path below this prefix.
 PREFIXES = {
@@ -41,6 +45,10 @@ PREFIXES = {
     DEEZER: "/deezer",
     MUSICBRAINZ: "/musicbrainz/ws/2",
     IMAGES: "/images",
+    WIKIDATA: "/wikidata",
+    WIKIMEDIA: "/wikimedia",
+    LASTFM: "/lastfm",
+    LISTENBRAINZ: "/listenbrainz",
 }
 
 #: A route's real answer, called once the request got through counting, quota and injected faults.
@@ -319,6 +327,35 @@ def rate_limited(service: str, wait: float, retry_after: float | None = None) ->
             503,
             headers=header,
         )
+    if service == LASTFM:
+        return JSONResponse(
+            {"error": 29, "message": "Rate Limit Exceeded - Your IP has made too many requests in a short period"},
+            429,
+            headers=header,
+        )
+    if service == LISTENBRAINZ:
+        reset = header["Retry-After"]
+        return JSONResponse(
+            {"code": 429, "error": "Too many requests. Please wait and try again."},
+            429,
+            headers={**header, "X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-In": reset},
+        )
+    if service == WIKIMEDIA:
+        return JSONResponse(
+            {
+                "type": "https://mediawiki.org/wiki/HyperSwitch/errors/request_rate_exceeded",
+                "title": "Too Many Requests",
+                "detail": "You are making too many requests. Please identify yourself and slow down.",
+            },
+            429,
+            headers=header,
+        )
+    if service == WIKIDATA:
+        return JSONResponse(
+            {"error": {"code": "ratelimited", "info": "You've exceeded your rate limit. Please wait and try again."}},
+            429,
+            headers=header,
+        )
     return spotify_error(429, "API rate limit exceeded", header)
 
 
@@ -345,12 +382,16 @@ __all__ = [
     "DEEZER",
     "DEEZER_ERRORS",
     "IMAGES",
+    "LASTFM",
+    "LISTENBRAINZ",
     "MUSICBRAINZ",
     "PREFIXES",
     "REMOVE",
     "SERVICES",
     "SPOTIFY",
     "SPOTIFY_ACCOUNTS",
+    "WIKIDATA",
+    "WIKIMEDIA",
     "Answer",
     "DoubleCore",
     "Fault",

@@ -33,12 +33,18 @@ from artist_desktop.services.errors import (
 )
 from artist_desktop.services.http import OPTIONAL_WAIT, RateGate, RetryPolicy, SharedGates, shared_gate
 from artist_desktop.services.images import ImageClient
+from artist_desktop.services.lastfm import LastfmClient
+from artist_desktop.services.listenbrainz import ListenBrainzClient
 from artist_desktop.services.musicbrainz import MusicBrainzArtist, MusicBrainzClient
 from artist_desktop.services.quotas import (
     DEEZER,
     DEMO_MUSICBRAINZ_QUOTA,
+    LASTFM,
+    LISTENBRAINZ,
     MUSICBRAINZ,
     SPOTIFY,
+    WIKIDATA,
+    WIKIMEDIA,
     Quota,
     quota_for,
     quota_per_second,
@@ -51,6 +57,7 @@ from artist_desktop.services.spotify import (
     SpotifySearchPage,
     SpotifyTrack,
 )
+from artist_desktop.services.wikimedia import WikidataClient, WikimediaClient
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -64,15 +71,32 @@ HTTP_CACHE_DIRNAME = "http-cache"
 
 @dataclass(slots=True)
 class ServiceClients:
-    """The three clients the pipeline and the metrics refresh use; close them with :meth:`aclose`."""
+    """The clients the pipeline and the metric sources use; close them with :meth:`aclose`.
+
+    The audience sources' clients (Wikidata, Wikimedia, Last.fm, ListenBrainz) are None only where a caller built
+    the three import clients by hand (tests): :func:`build_clients` always builds them all.
+    """
 
     spotify: SpotifyClient
     deezer: DeezerClient
     musicbrainz: MusicBrainzClient
+    wikidata: WikidataClient | None = None
+    wikimedia: WikimediaClient | None = None
+    lastfm: LastfmClient | None = None
+    listenbrainz: ListenBrainzClient | None = None
 
     async def aclose(self) -> None:
-        for client in (self.spotify, self.deezer, self.musicbrainz):
-            await client.aclose()
+        for client in (
+            self.spotify,
+            self.deezer,
+            self.musicbrainz,
+            self.wikidata,
+            self.wikimedia,
+            self.lastfm,
+            self.listenbrainz,
+        ):
+            if client is not None:
+                await client.aclose()
 
     async def __aenter__(self) -> ServiceClients:
         return self
@@ -137,7 +161,7 @@ def build_clients(
     deezer.breaker = Breaker(DEEZER)
     musicbrainz = MusicBrainzClient(
         settings.musicbrainz_api_url,
-        settings.musicbrainz_contact,
+        settings.contact,
         gate=_gate(MUSICBRAINZ, settings.musicbrainz_api_url, musicbrainz_quota(settings), settings, shared),
         retry=optional_retry,
     )
@@ -156,6 +180,32 @@ def build_clients(
         ),
         deezer=deezer,
         musicbrainz=musicbrainz,
+        wikidata=WikidataClient(
+            settings.wikidata_api_url,
+            settings.contact,
+            gate=_gate(WIKIDATA, settings.wikidata_api_url, quota_for(WIKIDATA), settings, shared),
+            retry=optional_retry,
+        ),
+        wikimedia=WikimediaClient(
+            settings.wikimedia_api_url,
+            settings.contact,
+            gate=_gate(WIKIMEDIA, settings.wikimedia_api_url, quota_for(WIKIMEDIA), settings, shared),
+            retry=optional_retry,
+        ),
+        lastfm=LastfmClient(
+            settings.lastfm_api_url,
+            settings.lastfm_api_key.get_secret_value(),
+            settings.contact,
+            gate=_gate(LASTFM, settings.lastfm_api_url, quota_for(LASTFM), settings, shared),
+            retry=optional_retry,
+        ),
+        listenbrainz=ListenBrainzClient(
+            settings.listenbrainz_api_url,
+            settings.listenbrainz_token.get_secret_value(),
+            settings.contact,
+            gate=_gate(LISTENBRAINZ, settings.listenbrainz_api_url, quota_for(LISTENBRAINZ), settings, shared),
+            retry=optional_retry,
+        ),
     )
 
 
@@ -179,6 +229,8 @@ __all__ = [
     "DeezerTrack",
     "EndpointUnavailableError",
     "ImageClient",
+    "LastfmClient",
+    "ListenBrainzClient",
     "MissingCredentialsError",
     "MusicBrainzArtist",
     "MusicBrainzClient",
@@ -200,6 +252,8 @@ __all__ = [
     "SpotifyImage",
     "SpotifySearchPage",
     "SpotifyTrack",
+    "WikidataClient",
+    "WikimediaClient",
     "build_clients",
     "build_image_client",
     "format_resume_at",

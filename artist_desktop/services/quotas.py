@@ -11,6 +11,10 @@ Deezer        50 per 5 s            documented, per IP (code 4 "Quota limit exce
 MusicBrainz   1 per 1 s             documented average per IP (503, then a temporary block)
 Spotify       none fixed            rolling 30 s window of unpublished size: Retry-After only
 Image host    none                  picture and cover hosts publish none: Retry-After only
+Wikimedia     200 per 60 s          pageviews API with a User-Agent naming the operator (2026, medium confidence)
+Wikidata      200 per 60 s          the same Wikimedia rule for ``wbgetentities`` (50 ids per request)
+Last.fm       1 per 1 s             unpublished (old terms: 5/s per IP): 1/s with backoff, as api-facts.md plans
+ListenBrainz  30 per 10 s           ~30 per 10 s per IP, and the ``X-RateLimit-*`` headers of every answer
 ============  ====================  ============================================================
 
 Tuning: demo mode talks to the local API double, whose MusicBrainz is faster (:data:`DEMO_MUSICBRAINZ_QUOTA`);
@@ -26,6 +30,10 @@ DEEZER = "Deezer"
 MUSICBRAINZ = "MusicBrainz"
 SPOTIFY = "Spotify"
 IMAGE_HOST = "Image host"
+WIKIMEDIA = "Wikimedia"
+WIKIDATA = "Wikidata"
+LASTFM = "Last.fm"
+LISTENBRAINZ = "ListenBrainz"
 
 
 class Quota(NamedTuple):
@@ -49,6 +57,13 @@ MUSICBRAINZ_QUOTA = Quota(1, 1.0)
 #: In demo mode MusicBrainz is the local double, which does not enforce 1 request/s unless asked:
 #: a looser gate keeps demo imports quick.
 DEMO_MUSICBRAINZ_QUOTA = Quota(20, 1.0)
+#: Wikimedia's REST API (pageviews) and Wikidata's action API with a compliant User-Agent.
+WIKIMEDIA_QUOTA = Quota(200, 60.0)
+WIKIDATA_QUOTA = Quota(200, 60.0)
+#: Last.fm publishes no limit: one request per second, as ``../shared/api-facts.md`` plans.
+LASTFM_QUOTA = Quota(1, 1.0)
+#: ListenBrainz: about 30 requests per 10 s per IP (its answers' ``X-RateLimit-*`` headers say the rest).
+LISTENBRAINZ_QUOTA = Quota(30, 10.0)
 
 #: The quota of each service by the name its client gives itself (``ServiceClient.service``); None: no
 #: fixed quota, the gate only follows the service's Retry-After.
@@ -57,6 +72,10 @@ QUOTAS: dict[str, Quota | None] = {
     MUSICBRAINZ: MUSICBRAINZ_QUOTA,
     SPOTIFY: None,
     IMAGE_HOST: None,
+    WIKIMEDIA: WIKIMEDIA_QUOTA,
+    WIKIDATA: WIKIDATA_QUOTA,
+    LASTFM: LASTFM_QUOTA,
+    LISTENBRAINZ: LISTENBRAINZ_QUOTA,
 }
 
 #: The longest window :func:`quota_per_second` considers: a rate is written as whole requests per whole
@@ -90,10 +109,18 @@ __all__ = [
     "DEEZER_QUOTA",
     "DEMO_MUSICBRAINZ_QUOTA",
     "IMAGE_HOST",
+    "LASTFM",
+    "LASTFM_QUOTA",
+    "LISTENBRAINZ",
+    "LISTENBRAINZ_QUOTA",
     "MUSICBRAINZ",
     "MUSICBRAINZ_QUOTA",
     "QUOTAS",
     "SPOTIFY",
+    "WIKIDATA",
+    "WIKIDATA_QUOTA",
+    "WIKIMEDIA",
+    "WIKIMEDIA_QUOTA",
     "Quota",
     "quota_for",
     "quota_per_second",

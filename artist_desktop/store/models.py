@@ -42,12 +42,14 @@ NAME_LENGTH = 512
 
 
 class RefreshRunStatus(enum.StrEnum):
-    """A metric refresh run: running -> complete | cancelled | failed (all three final)."""
+    """One source's refresh run: running -> complete | cancelled | failed, or skipped from the start (the source
+    could not run: no API key...; the run row's ``reason`` says why). All but ``running`` are final."""
 
     RUNNING = "running"
     COMPLETE = "complete"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    SKIPPED = "skipped"
 
     @property
     def is_final(self) -> bool:
@@ -282,6 +284,8 @@ class MetricRefreshRun(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why the source was skipped or failed as a whole ("no API key", "ListenBrainz now asks for a token").
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class MetricRefreshResult(Base):
@@ -294,9 +298,10 @@ class MetricRefreshResult(Base):
     artist_id: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     success: Mapped[bool] = mapped_column(Boolean)
-    fans: Mapped[int | None] = mapped_column(BigInteger)
+    #: The source's headline figure (Deezer fans, Last.fm listeners, yesterday's pageviews...).
+    value: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
-    previous_fans: Mapped[int | None] = mapped_column(BigInteger)
+    previous_value: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ScheduledRunStatus(enum.StrEnum):

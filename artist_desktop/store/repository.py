@@ -144,23 +144,51 @@ async def delete_platform_id(session: AsyncSession, artist_id: int, platform: st
 
 
 async def upsert_metric(
-    session: AsyncSession, artist_id: int, platform: str, metric_type: str, value: float, observed_at: datetime
+    session: AsyncSession,
+    artist_id: int,
+    platform: str,
+    metric_type: str,
+    value: float,
+    observed_at: datetime,
+    *,
+    day: date | None = None,
 ) -> None:
-    """Record the metric's figure for the UTC day of ``observed_at``: the first of the day adds a point, a later
-    one the same day replaces its value (and ``observed_at``). An unchanged figure is recorded all the same (a
-    flat line is information).
+    """Record the metric's figure for the UTC day of ``observed_at`` (or for ``day``: a figure about a past day,
+    such as Wikipedia's views of yesterday): the first of the day adds a point, a later one the same day replaces
+    its value (and ``observed_at``). An unchanged figure is recorded all the same (a flat line is information).
 
     ``observed_at`` must be timezone-aware (it is stored as UTC, and the day is taken in UTC).
     """
+    await upsert_metric_days(
+        session, artist_id, platform, metric_type, [(day or utc_day(observed_at), value)], observed_at
+    )
+
+
+async def upsert_metric_days(
+    session: AsyncSession,
+    artist_id: int,
+    platform: str,
+    metric_type: str,
+    figures: Sequence[tuple[date, float]],
+    observed_at: datetime,
+) -> None:
+    """Record many days' figures of one metric in one statement (a backfill), each as :func:`upsert_metric` does."""
     if observed_at.tzinfo is None or observed_at.utcoffset() is None:
         raise ValueError(f"naive datetime {observed_at!r}: the store needs timezone-aware datetimes")
+    if not figures:
+        return
     stmt = insert(session, ArtistMetric).values(
-        artist_id=artist_id,
-        platform=platform,
-        metric_type=metric_type,
-        value=float(value),
-        day=utc_day(observed_at),
-        observed_at=observed_at,
+        [
+            {
+                "artist_id": artist_id,
+                "platform": platform,
+                "metric_type": metric_type,
+                "value": float(value),
+                "day": day,
+                "observed_at": observed_at,
+            }
+            for day, value in figures
+        ]
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -416,19 +444,19 @@ async def add_refresh_result(
     artist_id: int,
     name: str,
     success: bool,
-    fans: int | None = None,
+    value: int | None = None,
     error: str | None = None,
-    previous_fans: int | None = None,
+    previous_value: int | None = None,
 ) -> int:
-    """Record one artist's outcome in a run; returns the result's id."""
+    """Record one artist's outcome in a run (``value``: the source's headline figure); returns the result's id."""
     result = MetricRefreshResult(
         run_id=run_id,
         artist_id=artist_id,
         name=name,
         success=success,
-        fans=fans,
+        value=value,
         error=error,
-        previous_fans=previous_fans,
+        previous_value=previous_value,
     )
     session.add(result)
     await session.flush()
@@ -436,15 +464,21 @@ async def add_refresh_result(
 
 
 async def finish_refresh_run(
-    session: AsyncSession, run_id: int, status: RefreshRunStatus, total: int, updated: int, failed: int
+    session: AsyncSession,
+    run_id: int,
+    status: RefreshRunStatus,
+    total: int,
+    updated: int,
+    failed: int,
+    reason: str | None = None,
 ) -> None:
-    """Close a run with its final status and counts."""
+    """Close a run with its final status, counts and (skipped or failed as a whole) the reason."""
     if not status.is_final:
         raise ValueError(f"finish_refresh_run needs a final status, not {status.value!r}")
     await session.execute(
         update(MetricRefreshRun)
         .where(MetricRefreshRun.id == run_id)
-        .values(status=status, total=total, updated=updated, failed=failed, finished_at=utcnow())
+        .values(status=status, total=total, updated=updated, failed=failed, reason=reason, finished_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from artist_desktop.metrics.alerts import Alert
+from artist_desktop.sources.alerts import Alert
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,

@@ -62,7 +62,7 @@ from artist_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from artist_desktop.application import Application, Health, JobState, QueueState, ResumedQueue, ScheduleStatus
-    from artist_desktop.metrics.alerts import Detection
+    from artist_desktop.sources.alerts import Detection
 
 log = logging.getLogger(__name__)
 

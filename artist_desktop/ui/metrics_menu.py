@@ -13,8 +13,8 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from artist_desktop.metrics import DatabaseUnavailableError, NothingToRefresh, RefreshSummary
 from artist_desktop.services.deezer_matcher import Match
+from artist_desktop.sources import DatabaseUnavailableError, NothingToRefresh, RefreshSummary
 from artist_desktop.ui.qt import QAction, QMainWindow, QMenu, QMessageBox, QObject, Qt, Signal
 from artist_desktop.ui.refresh_dialogs import (
     DeezerMatchesDialog,

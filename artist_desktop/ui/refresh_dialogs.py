@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from artist_desktop.application import RefreshRunRow
-from artist_desktop.metrics import (
+from artist_desktop.services.deezer_matcher import Match, Unmatched
+from artist_desktop.sources import (
     RefreshResult,
     RefreshStatus,
     RefreshSummary,
 )
-from artist_desktop.services.deezer_matcher import Match, Unmatched
 from artist_desktop.ui.palette import ERROR_COLOR
 from artist_desktop.ui.qt import (
     QAbstractItemView,

@@ -16,10 +16,10 @@ from artist_desktop.devtools._catalog import daily_count, daily_fans, daily_popu
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 from artist_desktop.devtools.demo_history import HISTORY_DAYS, demo_figures, seed_demo_history
 from artist_desktop.domain import ArtistRecord
-from artist_desktop.metrics import refresh_deezer_fans
 from artist_desktop.pipeline.media_cache import MediaCache
 from artist_desktop.runtime import Runtime
 from artist_desktop.services.deezer import DeezerClient
+from artist_desktop.sources import refresh_deezer_fans
 from artist_desktop.store import ArtistMetric, Database, library, repository
 
 CATALOG = load_catalog()

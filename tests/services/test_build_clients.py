@@ -37,7 +37,7 @@ async def test_clients_built_from_the_doubles_settings_reach_the_double(double: 
         DEEZER: True,
         MUSICBRAINZ: True,
     }
-    assert double.last_user_agent(MUSICBRAINZ) == f"ArtistDesktop/{__version__} ( {settings.musicbrainz_contact} )"
+    assert double.last_user_agent(MUSICBRAINZ) == f"ArtistDesktop/{__version__} ( {settings.contact} )"
 
 
 async def test_without_spotify_credentials_only_spotify_complains(double: ApiDouble) -> None:

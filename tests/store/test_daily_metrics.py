@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from artist_desktop.devtools.api_double import ApiDouble
 from artist_desktop.domain import DailyFigure, Stage
-from artist_desktop.metrics import refresh_deezer_fans
 from artist_desktop.pipeline.stages import ArtistImport, Reporter, StageDeps, stage_store
 from artist_desktop.services.deezer import DeezerArtist, DeezerClient
 from artist_desktop.services.spotify import SpotifyArtist
+from artist_desktop.sources import refresh_deezer_fans
 from artist_desktop.store import ArtistMetric, Database, library, repository
 
 DAFT_PUNK = "g9UlPlDpiHCTeOrJ7E8MmZ"

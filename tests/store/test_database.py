@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from artist_desktop.domain import DailyFigure
 from artist_desktop.store import Base, Database, alembic_config, jobs, library, normalise_url, open_database, repository
+from artist_desktop.store.models import RefreshRunStatus
 
 EXPECTED_TABLES = {
     "artists",
@@ -48,7 +49,7 @@ async def test_migration_creates_every_table_and_matches_the_models(database: Da
     assert tables >= EXPECTED_TABLES
     assert {table.name for table in Base.metadata.sorted_tables} == EXPECTED_TABLES
     assert differences == []
-    assert revision == "0006"
+    assert revision == "0007"
 
 
 async def test_migrating_again_keeps_the_data(database: Database) -> None:
@@ -221,7 +222,7 @@ async def test_upgrading_drops_the_empty_bio_column_and_keeps_every_referencing_
         async with database.engine.begin() as connection:
             assert await _counts(connection) == before
             assert "bio" not in await connection.run_sync(_artist_columns)
-            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
+            assert await connection.scalar(text("SELECT version_num FROM alembic_version")) == "0007"
             if database.dialect == "sqlite":  # the pooled connection has its foreign keys back
                 assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
         async with database.engine.begin() as connection:
@@ -306,5 +307,42 @@ async def test_upgrading_keeps_the_latest_figure_of_each_day_and_downgrading_kee
             count = await connection.scalar(text("SELECT count(*) FROM artist_metrics"))
         assert {"date", "value"} <= columns and not {"day", "observed_at"} & columns
         assert count == 4
+    finally:
+        await database.dispose()
+
+
+async def test_upgrading_to_metric_sources_keeps_every_deezer_result_under_its_new_names(database_url: str) -> None:
+    """0007 renames the results' ``fans`` columns to ``value``: an old run's figures read the same afterwards."""
+    database = Database.from_url(database_url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, "0006")
+            await connection.execute(
+                text(
+                    "INSERT INTO metric_refresh_runs"
+                    " (id, platform, started_at, run_date, status, total, updated, failed)"
+                    " VALUES (1, 'deezer', '2026-11-01 06:00:00', '2026-11-01 06:00:00', 'complete', 2, 1, 1)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO metric_refresh_results (run_id, artist_id, name, success, fans, error, previous_fans)"
+                    " VALUES (1, 7, 'Adele', true, 7000000, NULL, 6900000), (1, 8, 'Björk', false, NULL, 'gone', 5)"
+                )
+            )
+        await database.migrate()
+        async with database.session() as session:
+            [run] = await repository.list_refresh_runs(session)
+            results = await repository.refresh_results(session, run.id)
+        assert (run.status, run.reason) == (RefreshRunStatus.COMPLETE, None)
+        assert [(r.name, r.success, r.value, r.previous_value, r.error) for r in results] == [
+            ("Adele", True, 7_000_000, 6_900_000, None),
+            ("Björk", False, None, 5, "gone"),
+        ]
+
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_downgrade, "0006")
+            fans = await connection.scalar(text("SELECT fans FROM metric_refresh_results WHERE artist_id = 7"))
+        assert fans == 7_000_000
     finally:
         await database.dispose()

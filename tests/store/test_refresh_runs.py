@@ -23,7 +23,7 @@ async def test_refresh_run_is_recorded_with_its_results(database: Database) -> N
         [running] = await repository.list_refresh_runs(session)
         assert (running.status, running.finished_at) == (RefreshRunStatus.RUNNING, None)
         await repository.add_refresh_result(
-            session, run_id, adele, "Adele", True, fans=7_000_000, previous_fans=6_900_000
+            session, run_id, adele, "Adele", True, value=7_000_000, previous_value=6_900_000
         )
         await repository.add_refresh_result(session, run_id, bjork, "Björk", False, error="Deezer: no data")
         await repository.finish_refresh_run(session, run_id, RefreshRunStatus.COMPLETE, total=2, updated=1, failed=1)
@@ -42,7 +42,7 @@ async def test_refresh_run_is_recorded_with_its_results(database: Database) -> N
     )
     assert run.run_date == RUN_DATE
     assert run.finished_at is not None and run.finished_at >= run.started_at
-    assert [(r.artist_id, r.name, r.success, r.fans, r.previous_fans, r.error) for r in results] == [
+    assert [(r.artist_id, r.name, r.success, r.value, r.previous_value, r.error) for r in results] == [
         (adele, "Adele", True, 7_000_000, 6_900_000, None),
         (bjork, "Björk", False, None, None, "Deezer: no data"),
     ]

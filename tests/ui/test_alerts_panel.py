@@ -142,7 +142,7 @@ def test_a_finished_scheduled_run_notifies_with_its_new_alerts(qtbot: Any, alert
     from datetime import date, datetime
 
     from artist_desktop.application import ScheduleStatus
-    from artist_desktop.metrics.schedule import LastRun, ScheduledRunStatus
+    from artist_desktop.sources.schedule import LastRun, ScheduledRunStatus
 
     now = datetime.now().astimezone()
     alerts_window.show_schedule(ScheduleStatus(True, now, None))

@@ -10,7 +10,7 @@ import pytest
 
 from artist_desktop.application import Health
 from artist_desktop.config import load_settings
-from artist_desktop.metrics import RefreshResult
+from artist_desktop.sources import RefreshResult
 from artist_desktop.ui import palette
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.palette import ERROR_COLOR, ON_ACCENT_COLOR, PAUSED_COLOR, SUCCESS_COLOR

@@ -14,9 +14,9 @@ import pytest
 from artist_desktop.config import Settings, load_settings
 from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 from artist_desktop.domain import Platform
-from artist_desktop.metrics import NothingToRefresh
 from artist_desktop.runtime import Runtime
 from artist_desktop.services import ServiceClients
+from artist_desktop.sources import NothingToRefresh
 from artist_desktop.store import Database, repository
 from artist_desktop.ui.main_window import MainWindow
 from artist_desktop.ui.metrics_menu import MetricsActions

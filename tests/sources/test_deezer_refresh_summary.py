@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from artist_desktop.metrics import (
+from artist_desktop.services.deezer import DeezerClient
+from artist_desktop.sources import (
     DatabaseUnavailableError,
     NothingToRefresh,
     RefreshResult,
@@ -16,7 +17,6 @@ from artist_desktop.metrics import (
     RefreshSummary,
     refresh_deezer_fans,
 )
-from artist_desktop.services.deezer import DeezerClient
 from artist_desktop.store import Database, repository
 
 RUN_DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

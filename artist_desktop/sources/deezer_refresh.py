@@ -199,9 +199,9 @@ async def _add_result(session: Any, run_id: int, result: RefreshResult) -> None:
         artist_id=result.artist_id,
         name=result.name,
         success=result.success,
-        fans=result.fans,
+        value=result.fans,
         error=result.error,
-        previous_fans=result.previous_fans,
+        previous_value=result.previous_fans,
     )
 
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from artist_desktop.metrics import NothingToRefresh
-from artist_desktop.metrics.schedule import (
+from artist_desktop.sources import NothingToRefresh
+from artist_desktop.sources.schedule import (
     CATCH_UP_DELAY,
     Collected,
     DailySchedule,

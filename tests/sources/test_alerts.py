@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from artist_desktop.devtools._catalog import _SPIKE_RAMP, DEMO_EPOCH, _blocks, _spike, load_catalog
 from artist_desktop.devtools.demo_history import seed_demo_history
 from artist_desktop.domain import DailyFigure
-from artist_desktop.metrics.alerts import AlertRule, detect_alerts, unusual_days
+from artist_desktop.sources.alerts import AlertRule, detect_alerts, unusual_days
 from artist_desktop.store import Database, alerts, repository
 
 START = date(2026, 9, 1)

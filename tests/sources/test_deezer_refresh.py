@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import func, select, text
 
 from artist_desktop.devtools import REMOVE, ApiDouble, DoubleConfig, Fault
-from artist_desktop.metrics import (
+from artist_desktop.services.deezer import FANS_NOT_AVAILABLE, DeezerArtist, DeezerClient
+from artist_desktop.services.http import RetryPolicy
+from artist_desktop.sources import (
     NOT_FOUND,
     RefreshResult,
     RefreshStatus,
     refresh_deezer_fans,
 )
-from artist_desktop.services.deezer import FANS_NOT_AVAILABLE, DeezerArtist, DeezerClient
-from artist_desktop.services.http import RetryPolicy
 from artist_desktop.store import ArtistMetric, Database, repository
 
 RUN_1 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -114,7 +114,7 @@ async def test_every_injected_case_gives_the_right_entry(
         5,
         RUN_1,
     )
-    assert sorted((r.artist_id, r.success, r.fans, r.error) for r in stored) == sorted(
+    assert sorted((r.artist_id, r.success, r.value, r.error) for r in stored) == sorted(
         (r.artist_id, r.success, r.fans, r.error) for r in summary.results
     )
 
@@ -207,7 +207,7 @@ async def test_two_dates_leave_two_rows_and_the_previous_value(
     ]
     async with database.session() as session:
         stored = await repository.refresh_results(session, second.run_id)
-    assert sorted(r.previous_fans for r in stored if r.previous_fans is not None) == [100, 200]
+    assert sorted(r.previous_value for r in stored if r.previous_value is not None) == [100, 200]
 
 
 async def test_retry_failed_refreshes_only_those_artists(

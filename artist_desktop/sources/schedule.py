@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
-from artist_desktop.metrics.deezer_refresh import NothingToRefresh
+from artist_desktop.sources.deezer_refresh import NothingToRefresh
 from artist_desktop.store import scheduled_runs
 from artist_desktop.store.locks import LockHeld, describe_holder, run_lock
 from artist_desktop.store.models import ScheduledRunStatus

@@ -1,6 +1,6 @@
 """Metric refreshes: the Deezer fan-count refresh, headless (the Deezer-id matcher is services.deezer_matcher)."""
 
-from artist_desktop.metrics.deezer_refresh import (
+from artist_desktop.sources.deezer_refresh import (
     NOT_FOUND,
     DatabaseUnavailableError,
     NothingToRefresh,
