@@ -601,12 +601,14 @@ class ServiceClient:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
+        json_body: Any = None,
         not_found: str | None = None,
         extensions: Mapping[str, Any] | None = None,
     ) -> Any:
         """One attempt: wait at the gate, send, and return the JSON or raise a typed error.
 
-        ``extensions`` are httpx request extensions (the Spotify client's disk cache reads its own there).
+        ``json_body`` is sent as a JSON body (ListenBrainz's POSTs); ``extensions`` are httpx request extensions
+        (the Spotify client's disk cache reads its own there).
         """
         url = self._url(path_or_url)
         try:
@@ -617,6 +619,7 @@ class ServiceClient:
                     params=params,
                     headers={**self._headers, **(headers or {})},
                     data=data,
+                    json=json_body,
                     extensions=dict(extensions) if extensions else None,
                 )
         except httpx.TimeoutException as exc:
