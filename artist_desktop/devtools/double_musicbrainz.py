@@ -12,7 +12,10 @@ MusicBrainz server's own ``WS/2/URL.pm`` and ``Data/URL.pm``:
   by the stored URL string, not by request order, each URL once; past 100 ``resource`` parameters the extras
   are silently dropped, as MusicBrainz does.
 - ``GET /artist/{mbid}`` -> the artist summary plus ``gender``, ``country``, ``area``, ``begin-area`` and
-  ``life-span {begin, end, ended}``; malformed MBID 400, unknown 404.
+  ``life-span {begin, end, ended}``; malformed MBID 400, unknown 404. With ``inc=url-rels`` also
+  ``"relations": [{"type": "wikidata" | "last.fm" | ..., "target-type": "url", "direction": "forward",
+  "url": {"id", "resource"}}]``: Last.fm's page always, the Wikidata item when
+  :func:`~artist_desktop.devtools._catalog.wikidata_id` gives one (the rule the Wikidata double follows).
 - ``GET /artist?query=arid:<mbid1> OR arid:<mbid2> ...`` (or ``arid:(<mbid1> OR <mbid2> ...)``)
   ``&limit=&offset=`` -> ``{"created", "count", "offset", "artists": [{"id", "type", "score", "name",
   "sort-name", "gender", "country", "area", "begin-area", "life-span", "disambiguation"}]}``: the artists with
@@ -33,12 +36,13 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from artist_desktop.devtools._catalog import Catalog, CatalogArtist
+from artist_desktop.devtools._catalog import Catalog, CatalogArtist, wikidata_id
 from artist_desktop.devtools.double_core import MUSICBRAINZ, PREFIXES, Answer, DoubleCore
 
 MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -187,9 +191,30 @@ class MusicBrainzDouble:
                     "ended": bool(span.get("ended")),
                 },
             }
+            if "url-rels" in re.split(r"[+ ]", request.query_params.get("inc", "")):
+                body["relations"] = self._url_relations(artist)
             return JSONResponse(body)
 
         return await self._serve(request, (mbid,), answer)
+
+    @staticmethod
+    def _url_relations(artist: CatalogArtist) -> list[dict[str, Any]]:
+        """The artist's ``url-rels``: its Last.fm page, and its Wikidata item when it has one."""
+        resources = [("last.fm", f"https://www.last.fm/music/{quote(artist.name.replace(' ', '+'), safe='+')}")]
+        qid = wikidata_id(artist)
+        if qid is not None:
+            resources.insert(0, ("wikidata", f"https://www.wikidata.org/wiki/{qid}"))
+        return [
+            {
+                "type": kind,
+                "type-id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"musicbrainz/link-type/{kind}")),
+                "target-type": "url",
+                "direction": "forward",
+                "ended": False,
+                "url": {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, resource)), "resource": resource},
+            }
+            for kind, resource in resources
+        ]
 
     def _search_hit(self, artist: CatalogArtist) -> dict[str, Any]:
         span = (artist.musicbrainz or {}).get("life_span") or {}
