@@ -248,5 +248,35 @@ class MusicBrainzClient(ServiceClient):
         )
         return parse_model(self.service, _Artist, payload, "an artist").to_artist()
 
+    async def url_relations(self, mbid: str) -> dict[str, str]:
+        """The artist's URL relations, relation type -> URL (``{"wikidata": "https://www.wikidata.org/wiki/Q2831",
+        "last.fm": "https://www.last.fm/music/...", ...}``; the first URL of a type when it has several), from
+        ``GET /artist/{mbid}?inc=url-rels`` (api-facts.md, "Artist details"). :class:`NotFoundError` when
+        MusicBrainz has no such artist."""
+        payload = await self._get_json(
+            f"/artist/{mbid}", {"inc": "url-rels", "fmt": "json"}, not_found=f"MusicBrainz has no artist with id {mbid}"
+        )
+        answer = parse_model(self.service, _UrlRelations, payload, "an artist's URL relations")
+        found: dict[str, str] = {}
+        for relation in self._present(answer.relations, "URL relations"):
+            if relation.type and relation.url is not None and relation.url.resource:
+                found.setdefault(relation.type, relation.url.resource)
+        return found
+
+
+class _Url(BaseModel):
+    resource: str = ""
+
+
+class _UrlRelation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str | None = None
+    url: _Url | None = None
+
+
+class _UrlRelations(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    relations: list[_UrlRelation | None] | None = Field(default_factory=list)
+
 
 __all__ = ["MAX_BATCH", "MUSICBRAINZ_QUOTA", "MusicBrainzArtist", "MusicBrainzClient", "user_agent"]
