@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from artist_desktop.sources.alerts import Alert
+from artist_desktop.ui.metric_chart import metric_label
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -32,15 +33,6 @@ __all__ = ["COLUMNS", "SORT_ROLE", "AlertsModel", "AlertsPanel", "metric_label"]
 COLUMNS = ("Artist", "Metric", "Day", "Change", "Change %", "How unusual")
 #: The role the proxy sorts by: the raw value (numbers as numbers, days as days).
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-
-_PLATFORMS = {"spotify": "Spotify", "deezer": "Deezer", "musicbrainz": "MusicBrainz"}
-
-
-def metric_label(platform: str, metric: str) -> str:
-    """``Deezer fans``, ``Spotify followers``: a metric as a person reads it."""
-    if (platform, metric) == ("deezer", "followers"):
-        return "Deezer fans"
-    return f"{_PLATFORMS.get(platform, platform)} {metric}"
 
 
 def _score_text(score: float) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from artist_desktop.domain import DailyFigure
+from artist_desktop.domain import DailyFigure, Platform
 from artist_desktop.ui.numbers import axis_ticks, full
 from artist_desktop.ui.palette import SERIES_COLORS, WARNING_COLOR
 from artist_desktop.ui.qt import (
@@ -41,9 +41,21 @@ PROMPT = "Select artists to see their metric history (several to compare)"
 SeriesByMetric = Mapping[tuple[str, str], Mapping[str, Sequence[DailyFigure]]]
 
 
+#: Metrics a service names in its own words: Deezer calls its followers fans (``nb_fan``).
+_METRIC_WORDS = {(Platform.DEEZER.value, "followers"): "fans"}
+
+
 def metric_label(platform: str, metric: str) -> str:
-    """``("deezer", "followers") -> "Deezer followers"``."""
-    return f"{platform.capitalize()} {metric}"
+    """A metric as a person reads it, the one wording of the Library columns, the charts and the alerts:
+    ``("deezer", "followers") -> "Deezer fans"``, ``("lastfm", "listeners") -> "Last.fm listeners"``,
+    ``("wikipedia", "pageviews") -> "Wikipedia pageviews"``; the service's name from `Platform.label`, an unknown
+    platform capitalised as stored (``("tidal", "streams") -> "Tidal streams"``)."""
+    try:
+        name = Platform(platform).label
+    except ValueError:
+        name = platform[:1].upper() + platform[1:]
+    words = _METRIC_WORDS.get((platform, metric), metric.replace("_", " "))
+    return f"{name} {words}"
 
 
 def metric_key(platform: str, metric: str) -> str:
