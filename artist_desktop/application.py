@@ -25,6 +25,7 @@ from artist_desktop.domain import (
     ImportRequest,
     JobStatus,
     LibraryArtist,
+    MetricType,
     Platform,
     ProgressUpdate,
     ServicePause,
@@ -45,6 +46,8 @@ from artist_desktop.sources import (
     refresh_deezer_fans,
 )
 from artist_desktop.sources.alerts import Alert, AlertRule, Detection, alert_of, detect_alerts
+from artist_desktop.sources.refresh import RefreshAllSummary, SourceProgress, refresh_sources
+from artist_desktop.sources.registry import build_sources
 from artist_desktop.sources.schedule import Collected, LastRun, last_run, next_run
 from artist_desktop.store import PlatformIdConflict, alerts, jobs, library, repository, scheduled_runs
 from artist_desktop.store.jobs import BatchSummary
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
     from artist_desktop.bus import ProgressBus
     from artist_desktop.pipeline.runner import BatchRunner, QueueState
     from artist_desktop.services import ServiceClients
+    from artist_desktop.sources.base import MetricSource
     from artist_desktop.sse import SseServer
     from artist_desktop.store import Database
 
@@ -70,6 +74,7 @@ __all__ = [
     "ResumedQueue",
     "ScheduleStatus",
     "SearchOutcome",
+    "SourceInfo",
 ]
 
 log = logging.getLogger(__name__)
@@ -191,7 +196,8 @@ class ResumedQueue(dict[str, str]):
 
 @dataclass(frozen=True, slots=True)
 class RefreshRunRow:
-    """One past Deezer refresh run as the history lists it; ``scheduled``: the daily schedule started it."""
+    """One past refresh run of one source as the history lists it; ``scheduled``: the daily schedule started it;
+    ``reason``: why it was skipped or failed as a whole."""
 
     run_id: int
     run_date: datetime
@@ -200,6 +206,18 @@ class RefreshRunRow:
     updated: int
     failed: int
     scheduled: bool = False
+    source: Platform = Platform.DEEZER
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """A metric source as the Metrics menu offers it: its name (the CLI's ``--source``), what a person reads,
+    and why it would be skipped now (None: it can run)."""
+
+    name: Platform
+    label: str
+    skip_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +531,34 @@ class Application:
             only_artist_ids=only_artist_ids,
         )
 
+    def metric_sources(self) -> list[SourceInfo]:
+        """Every metric source, in the menu's order, with why it would be skipped with the current settings."""
+        return [SourceInfo(source.name, source.label, source.skip_reason()) for source in self._sources()]
+
+    def _sources(self) -> list[MetricSource]:
+        runtime = self._runtime
+        return build_sources(runtime.clients, runtime.settings.contact)
+
+    async def refresh_metrics(
+        self,
+        sources: Iterable[Platform] | None = None,
+        progress: SourceProgress | None = None,
+        *,
+        run_date: datetime | None = None,
+        only_artist_ids: set[int] | None = None,
+    ) -> RefreshAllSummary:
+        """Refresh the metric sources named (None: all) at once, each with its own run row; a source without
+        its key is skipped with the reason, never a failure. ``progress(source, done, total, name)`` after each
+        artist. Raises as `sources.refresh.refresh_sources` (`NothingToRefresh`, `DatabaseUnavailableError`,
+        `LockHeld` for one source another process refreshes); cancellable."""
+        chosen = self._sources()
+        if sources is not None:
+            wanted = set(sources)
+            chosen = [source for source in chosen if source.name in wanted]
+        return await refresh_sources(
+            self._runtime.database, chosen, progress=progress, run_date=run_date, only_artist_ids=only_artist_ids
+        )
+
     async def find_missing_deezer_ids(self, progress: ProgressCallback | None = None) -> list[Match]:
         """Match artists without a Deezer id to Deezer by name; returns what was matched."""
         return await find_missing_deezer_ids(self._runtime.database, self._runtime.clients.deezer, progress)
@@ -523,8 +569,12 @@ class Application:
 
     async def deezer_refresh_runs(self, limit: int = HISTORY_LIMIT) -> list[RefreshRunRow]:
         """Past Deezer refresh runs, newest first."""
+        return await self.refresh_runs(Platform.DEEZER, limit)
+
+    async def refresh_runs(self, source: Platform | None = None, limit: int = HISTORY_LIMIT) -> list[RefreshRunRow]:
+        """Past refresh runs of one source (None: every source), newest first."""
         async with self._runtime.database.read_session() as session:
-            runs = await repository.list_refresh_runs(session, Platform.DEEZER, limit)
+            runs = await repository.list_refresh_runs(session, source.value if source else None, limit)
             scheduled = await scheduled_runs.scheduled_refresh_runs(session, [run.id for run in runs])
             return [
                 RefreshRunRow(
@@ -535,6 +585,8 @@ class Application:
                     run.updated,
                     run.failed,
                     run.id in scheduled,
+                    Platform(run.platform),
+                    run.reason,
                 )
                 for run in runs
             ]
@@ -548,22 +600,41 @@ class Application:
                 for row in rows
             ]
         results.sort(key=lambda result: (result.name.casefold(), result.artist_id))
-        return RefreshSummary(run.run_id, run.run_date, run.status, run.total, run.updated, run.failed, results)
+        source = next((source for source in self._sources() if source.name is run.source), None)
+        label = source.label if source is not None else run.source.value
+        headline = source.headline if source is not None else MetricType.FOLLOWERS
+        return RefreshSummary(
+            run.run_id,
+            run.run_date,
+            run.status,
+            run.total,
+            run.updated,
+            run.failed,
+            results,
+            run.source,
+            label,
+            run.reason,
+            headline,
+        )
 
     # -- the daily collection and alerts -----------------------------------------------------------
     async def collect_metrics(self) -> Collected:
-        """The metrics refresh the daily schedule runs, then alert detection on the recent days.
-
-        Today the Deezer fan-count refresh; issue 19's one refresh for all sources replaces it here (and only
-        here). Raises as `refresh_deezer_fans` (`NothingToRefresh`, `LockHeld`, ...)."""
-        summary = await self.refresh_deezer_fans()
-        outcome = f"Deezer fans: {summary.updated} of {summary.total} updated, {summary.failed} failed"
+        """The daily collection: every metric source refreshed at once, then alert detection on the recent days.
+        Raises as `refresh_metrics` (`NothingToRefresh` when no source has an artist, ...)."""
+        summary = await self.refresh_metrics()
+        outcome = "; ".join(
+            f"{run.label}: {run.updated} of {run.total} updated, {run.failed} failed"
+            if run.status is not RefreshStatus.SKIPPED
+            else f"{run.label}: skipped ({run.reason})"
+            for run in summary.runs
+        )
+        run_ids = tuple(run.run_id for run in summary.runs if run.run_id is not None)
         try:
             detection = await self.detect_alerts(since=utcnow().date() - timedelta(days=ALERT_RECHECK_DAYS))
         except Exception:  # the figures are stored: the collection stands without its alerts
             log.exception("alert detection after the collection failed")
-            return Collected(f"{outcome}; alerts not checked (see the log)", (summary.run_id,))
-        return Collected(outcome, (summary.run_id,), len(detection.new))
+            return Collected(f"{outcome}; alerts not checked (see the log)", run_ids)
+        return Collected(outcome, run_ids, len(detection.new))
 
     async def detect_alerts(self, since: date | None = None) -> Detection:
         """Judge every artist's daily changes from ``since`` on (None: the whole history) with the settings'

@@ -374,60 +374,120 @@ async def _until_interrupted(runner: BatchRunner, batch: Coroutine[Any, Any, Non
             loop.remove_signal_handler(signum)
 
 
+#: The values of ``refresh --source`` (the sources' names, in the menu's order).
+SOURCE_CHOICES = ("deezer", "wikipedia", "lastfm", "listenbrainz")
+#: ``refresh`` lists at most this many failed artists per source (``--json`` lists every one).
+FAILURES_SHOWN = 20
+
+
+@main.command("refresh")
+@click.option(
+    "--source",
+    "source_names",
+    type=click.Choice(SOURCE_CHOICES),
+    multiple=True,
+    help="Refresh only this source (repeat for several; default: all).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def refresh(ctx: click.Context, source_names: tuple[str, ...], as_json: bool) -> None:
+    """Refresh the audience metrics: Deezer fans, Wikipedia pageviews, Last.fm and ListenBrainz listeners.
+
+    Every source runs at once at its own quota. A source that cannot run (Last.fm without an API key) is skipped
+    with the reason. Exit 0 when every source completed or was skipped (per-artist failures are listed, not
+    fatal), 1 when a source failed as a whole (a key refused, the database unreachable), 3 when no source had an
+    artist to refresh, or the one source asked for is being refreshed by another process.
+    """
+    _refresh(ctx, source_names or None, as_json, alias=False)
+
+
 @main.command("refresh-deezer")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def refresh_deezer(ctx: click.Context, as_json: bool) -> None:
-    """Refresh the Deezer fan count of every artist with a Deezer id.
+    """Refresh the Deezer fan count of every artist with a Deezer id (the same as ``refresh --source deezer``).
 
     Exit 0 when the run completed (even with per-artist failures), 3 when no artist has a Deezer id or
     another refresh is running on the same database, 1 on a fatal error (database unreachable).
     """
+    _refresh(ctx, ("deezer",), as_json, alias=True)
+
+
+def _refresh(ctx: click.Context, source_names: tuple[str, ...] | None, as_json: bool, *, alias: bool) -> None:
+    """``refresh`` and its ``refresh-deezer`` alias (which prints the Deezer run alone, in its own JSON shape)."""
+    from artist_desktop.domain import Platform
     from artist_desktop.runtime import Runtime
-    from artist_desktop.sources.deezer_refresh import (
+    from artist_desktop.sources.refresh import (
         DatabaseUnavailableError,
         LockHeld,
         NothingToRefresh,
-        RefreshSummary,
+        RefreshAllSummary,
+        RefreshStatus,
     )
 
     on_terminal = sys.stderr.isatty()
+    counts: dict[Platform, tuple[int, int]] = {}
 
-    def progress(done: int, total: int, name: str) -> None:
-        if on_terminal:  # one line redrawn in place
-            click.echo(f"\r[{done}/{total}] {name[:60]:<60}", err=True, nl=done == total)
+    def progress(source: Platform, done: int, total: int, name: str) -> None:
+        counts[source] = (done, total)
+        if on_terminal:  # one line redrawn in place: every source's count
+            line = " · ".join(f"{platform.value} {d}/{t}" for platform, (d, t) in counts.items())
+            click.echo(f"\r{line[:100]:<100}", err=True, nl=False)
         else:  # a pipe or a log: one plain line per artist
-            click.echo(f"[{done}/{total}] {name}", err=True)
+            click.echo(f"[{source.value} {done}/{total}] {name}", err=True)
 
-    async def go() -> RefreshSummary:
+    async def go() -> RefreshAllSummary:
         runtime = Runtime(_settings(ctx))
         await runtime.start()
         try:
-            return await runtime.application.refresh_deezer_fans(progress)
+            wanted = [Platform(name) for name in source_names] if source_names else None
+            return await runtime.application.refresh_metrics(wanted, progress)
         finally:
             await runtime.stop()
 
+    what = "Deezer refresh" if alias else "refresh of this source"
     try:
         summary = _run(go())
     except NothingToRefresh as exc:
         click.echo(str(exc), err=True)
         if as_json:  # a script always gets a summary to parse
-            body = {"success": True, "total": 0, "updated": 0, "failed": 0, "results": [], "message": str(exc)}
+            body: dict[str, object] = {"success": True, "message": str(exc)}
+            body |= {"total": 0, "updated": 0, "failed": 0, "results": []} if alias else {"sources": []}
             click.echo(json.dumps(body, indent=2))
         ctx.exit(EXIT_NOTHING_TO_DO)
     except LockHeld as exc:
-        click.echo(f"Another Deezer refresh is running: {exc.holder}. Nothing done.", err=True)
+        click.echo(f"Another {what} is running: {exc.holder}. Nothing done.", err=True)
         ctx.exit(EXIT_NOTHING_TO_DO)
     except DatabaseUnavailableError as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_FAILED)
+    if on_terminal and counts:
+        click.echo("", err=True)
+    if alias:
+        run = summary.runs[0]
+        if as_json:
+            click.echo(json.dumps(run.to_json(), indent=2))
+        else:
+            for result in run.results:
+                outcome = f"{result.value:,} fans" if result.success and result.value is not None else result.error
+                click.echo(f"{result.name}: {outcome}")
+            click.echo(f"{run.updated} of {run.total} updated, {run.failed} failed.")
+        ctx.exit(EXIT_OK if run.success else EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
     else:
-        for result in summary.results:
-            outcome = f"{result.fans:,} fans" if result.success and result.fans is not None else result.error
-            click.echo(f"{result.name}: {outcome}")
-        click.echo(f"{summary.updated} of {summary.total} updated, {summary.failed} failed.")
+        for run in summary.runs:
+            if run.status is RefreshStatus.SKIPPED:
+                click.echo(f"{run.label}: skipped: {run.reason}")
+                continue
+            state = "" if run.status is RefreshStatus.COMPLETE else f" ({run.status.value}: {run.reason})"
+            click.echo(f"{run.label}: {run.updated} of {run.total} updated, {run.failed} failed{state}")
+            failures = [result for result in run.results if not result.success]
+            for result in failures[:FAILURES_SHOWN]:
+                click.echo(f"  {result.name}: {result.error}")
+            if len(failures) > FAILURES_SHOWN:
+                click.echo(f"  ... and {len(failures) - FAILURES_SHOWN} more (--json lists every one)")
+    ctx.exit(EXIT_OK if summary.success else EXIT_FAILED)
 
 
 @main.command("export")

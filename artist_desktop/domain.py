@@ -236,6 +236,22 @@ class Platform(enum.StrEnum):
     LASTFM = "lastfm"
     LISTENBRAINZ = "listenbrainz"
 
+    @property
+    def label(self) -> str:
+        """The service's name as it writes it: "Last.fm", "ListenBrainz", "MusicBrainz"."""
+        return _PLATFORM_LABELS[self]
+
+
+_PLATFORM_LABELS = {
+    Platform.SPOTIFY: "Spotify",
+    Platform.DEEZER: "Deezer",
+    Platform.MUSICBRAINZ: "MusicBrainz",
+    Platform.WIKIDATA: "Wikidata",
+    Platform.WIKIPEDIA: "Wikipedia",
+    Platform.LASTFM: "Last.fm",
+    Platform.LISTENBRAINZ: "ListenBrainz",
+}
+
 
 class MetricType(enum.StrEnum):
     """What a figure counts. ``followers`` on Deezer is its ``nb_fan``; ``pageviews`` are one UTC day's views

@@ -143,7 +143,17 @@ def postgres_answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
 
 def command_app(args: list[str]) -> int:
     ensure_system_packages(QT_LIBS_OFFSCREEN)
-    headless = args and args[0] in ("search", "import", "refresh-deezer", "serve", "--version", "--help")
+    headless = args and args[0] in (
+        "search",
+        "import",
+        "refresh",
+        "refresh-deezer",
+        "export",
+        "alerts",
+        "serve",
+        "--version",
+        "--help",
+    )
     if not headless:
         ensure_system_packages(QT_LIBS_WINDOW)
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):

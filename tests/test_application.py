@@ -70,6 +70,6 @@ async def test_a_refresh_run_is_listed_and_reopens_with_the_same_results(
     (run,) = await application.deezer_refresh_runs()
     assert (run.run_id, run.updated) == (summary.run_id, 3)
     stored = await application.stored_refresh(run)
-    assert sorted((r.name, r.fans) for r in stored.results) == sorted((r.name, r.fans) for r in summary.results)
+    assert sorted((r.name, r.value) for r in stored.results) == sorted((r.name, r.value) for r in summary.results)
     undone = await application.undo_deezer_matches([stored.results[0].artist_id, 999_999])
     assert undone == [stored.results[0].artist_id]

@@ -108,10 +108,17 @@ class MetricSource(Protocol):
     dialog shows and whose last stored day :attr:`SourceArtist.last_day` carries.
     """
 
-    name: Platform
-    label: str
-    metrics: tuple[MetricType, ...]
-    headline: MetricType
+    @property
+    def name(self) -> Platform: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def metrics(self) -> tuple[MetricType, ...]: ...
+
+    @property
+    def headline(self) -> MetricType: ...
 
     def skip_reason(self) -> str | None:
         """Why this source cannot run with the current settings ("no API key"), or None when it can."""

@@ -219,6 +219,69 @@ async def artists_with_platform_id(session: AsyncSession, platform: str) -> list
     return [PlatformArtist(artist_id, name, platform_id) for artist_id, name, platform_id in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class ArtistIds:
+    """An artist with its ids on some platforms (platform -> id; a platform without an id is absent)."""
+
+    artist_id: int
+    name: str
+    ids: dict[str, str]
+
+
+async def artists_with_ids(session: AsyncSession, platforms: Iterable[str]) -> list[ArtistIds]:
+    """Every artist of the library, by name, with its ids on ``platforms`` (the input of the metric sources)."""
+    wanted = list(platforms)
+    artists = [
+        ArtistIds(artist_id, name, {})
+        for artist_id, name in await session.execute(select(Artist.id, Artist.name).order_by(Artist.name, Artist.id))
+    ]
+    by_id = {artist.artist_id: artist for artist in artists}
+    rows = await session.execute(
+        select(ArtistPlatformId.artist_id, ArtistPlatformId.platform, ArtistPlatformId.platform_id).where(
+            ArtistPlatformId.platform.in_(wanted)
+        )
+    )
+    for artist_id, platform, platform_id in rows:
+        if artist_id in by_id:
+            by_id[artist_id].ids[platform] = platform_id
+    return artists
+
+
+async def latest_metric_days(session: AsyncSession, platform: str, metric_type: str) -> dict[int, date]:
+    """artist id -> the latest UTC day one metric has a figure for (artists without one are absent)."""
+    rows = await session.execute(
+        select(ArtistMetric.artist_id, func.max(ArtistMetric.day))
+        .where(ArtistMetric.platform == platform, ArtistMetric.metric_type == metric_type)
+        .group_by(ArtistMetric.artist_id)
+    )
+    return {artist_id: day for artist_id, day in rows}
+
+
+async def latest_metrics(
+    session: AsyncSession, platform: str, metric_type: str, artist_ids: Iterable[int]
+) -> dict[int, float]:
+    """artist id -> the most recent figure of one metric (as :func:`latest_metric`, for many artists at once)."""
+    found: dict[int, float] = {}
+    for chunk in chunks(list(artist_ids)):
+        newest = (
+            select(ArtistMetric.artist_id, func.max(ArtistMetric.day).label("day"))
+            .where(
+                ArtistMetric.platform == platform,
+                ArtistMetric.metric_type == metric_type,
+                ArtistMetric.artist_id.in_(chunk),
+            )
+            .group_by(ArtistMetric.artist_id)
+            .subquery()
+        )
+        rows = await session.execute(
+            select(ArtistMetric.artist_id, ArtistMetric.value)
+            .join(newest, (ArtistMetric.artist_id == newest.c.artist_id) & (ArtistMetric.day == newest.c.day))
+            .where(ArtistMetric.platform == platform, ArtistMetric.metric_type == metric_type)
+        )
+        found.update({artist_id: value for artist_id, value in rows})
+    return found
+
+
 async def artists_without_platform_id(session: AsyncSession, platform: str) -> list[tuple[int, str]]:
     """(id, name) of every artist with no id on ``platform`` yet, by name."""
     has_id = (
@@ -239,6 +302,18 @@ async def latest_metric(session: AsyncSession, artist_id: int, platform: str, me
     )
     value: float | None = await session.scalar(stmt.order_by(ArtistMetric.day.desc()).limit(1))
     return value
+
+
+async def latest_metric_values(
+    session: AsyncSession, artist_id: int, platform: str, metric_type: str, count: int
+) -> list[float]:
+    """The ``count`` most recent figures of one metric, newest first (fewer when fewer are stored)."""
+    stmt = select(ArtistMetric.value).where(
+        ArtistMetric.artist_id == artist_id,
+        ArtistMetric.platform == platform,
+        ArtistMetric.metric_type == metric_type,
+    )
+    return list(await session.scalars(stmt.order_by(ArtistMetric.day.desc()).limit(count)))
 
 
 async def artist_names(session: AsyncSession, artist_ids: Iterable[int]) -> dict[int, str]:

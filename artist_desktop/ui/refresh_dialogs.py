@@ -126,7 +126,7 @@ class RefreshResultsModel(QAbstractTableModel):
         values: tuple[str | int | None, ...] = (
             result.name,
             UPDATED if result.success else FAILED,
-            result.fans,
+            result.value,
             result.change,
             result.error,
         )
@@ -146,7 +146,7 @@ class RefreshResultsModel(QAbstractTableModel):
         result = self._results[row]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == 2:
-                return _number(result.fans)
+                return _number(result.value)
             if column == 3:
                 return _number(result.change, signed=True)
             return self.raw(row, column) or ""

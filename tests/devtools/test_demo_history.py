@@ -102,7 +102,7 @@ async def test_the_history_ends_where_the_doubles_fan_counts_go_on(database: Dat
         for a in with_deezer
         if a.deezer is not None
     }
-    assert {r.name: (r.fans, r.previous_fans) for r in summary.results} == expected
+    assert {r.name: (r.value, r.previous_value) for r in summary.results} == expected
     changed = [r for r in summary.results if r.change]
     assert len(changed) >= 0.9 * len(with_deezer)  # the figures move day by day
     async with database.session() as session:

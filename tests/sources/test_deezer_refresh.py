@@ -78,7 +78,7 @@ async def test_every_injected_case_gives_the_right_entry(
     summary = await refresh_deezer_fans(database, deezer, run_date=RUN_1)
 
     by_id = {result.artist_id: result for result in summary.results}
-    assert by_id[ids[0]] == RefreshResult(ids[0], "Artist 000", True, fans=100), summary.results
+    assert by_id[ids[0]] == RefreshResult(ids[0], "Artist 000", True, value=100), summary.results
     for index in (1, 2, 3):
         assert by_id[ids[index]].to_json() == {
             "artist_id": ids[index],
@@ -86,11 +86,11 @@ async def test_every_injected_case_gives_the_right_entry(
             "success": False,
             "error": FANS_NOT_AVAILABLE,
         }
-    assert by_id[ids[4]].success and by_id[ids[4]].fans == 500  # 500 twice, then the answer
+    assert by_id[ids[4]].success and by_id[ids[4]].value == 500  # 500 twice, then the answer
     assert double.request_count("deezer", "/artist/1004") == 3
     malformed = by_id[ids[5]]
     assert not malformed.success and malformed.error is not None and "not JSON" in malformed.error
-    assert by_id[ids[6]].fans == 700
+    assert by_id[ids[6]].value == 700
     assert by_id[unknown].error == NOT_FOUND
     assert (summary.status, summary.total, summary.updated, summary.failed) == (
         RefreshStatus.COMPLETE,
@@ -115,7 +115,7 @@ async def test_every_injected_case_gives_the_right_entry(
         RUN_1,
     )
     assert sorted((r.artist_id, r.success, r.value, r.error) for r in stored) == sorted(
-        (r.artist_id, r.success, r.fans, r.error) for r in summary.results
+        (r.artist_id, r.success, r.value, r.error) for r in summary.results
     )
 
 
@@ -130,7 +130,7 @@ async def test_the_refresh_stores_exactly_the_fan_counts_the_deezer_type_accepts
 
     (result,) = (await refresh_deezer_fans(database, deezer, run_date=RUN_1)).results
 
-    assert (result.success, result.fans) == (expected is not None, expected)
+    assert (result.success, result.value) == (expected is not None, expected)
     assert result.error == (None if expected is not None else FANS_NOT_AVAILABLE)
     assert await metric_rows(database) == ([] if expected is None else [(artist_id, expected, RUN_1)])
 
@@ -195,10 +195,10 @@ async def test_two_dates_leave_two_rows_and_the_previous_value(
 ) -> None:
     ids = await seed(add_artist, 2)
     first = await refresh_deezer_fans(database, deezer, run_date=RUN_1)
-    assert [result.previous_fans for result in first.results] == [None, None]
+    assert [result.previous_value for result in first.results] == [None, None]
     double.override_deezer_artist(1000, nb_fan=175)
     second = await refresh_deezer_fans(database, deezer, run_date=RUN_2)
-    assert [(r.fans, r.previous_fans, r.change) for r in second.results] == [(175, 100, 75), (200, 200, 0)]
+    assert [(r.value, r.previous_value, r.change) for r in second.results] == [(175, 100, 75), (200, 200, 0)]
     assert await metric_rows(database) == [
         (ids[0], 100, RUN_1),
         (ids[0], 175, RUN_2),
@@ -219,7 +219,7 @@ async def test_retry_failed_refreshes_only_those_artists(
     assert first.failed_artist_ids == {ids[2]}
     double.reset_counters()
     retry = await refresh_deezer_fans(database, deezer, run_date=RUN_1, only_artist_ids=first.failed_artist_ids)
-    assert [(r.artist_id, r.success, r.fans) for r in retry.results] == [(ids[2], True, 300)]
+    assert [(r.artist_id, r.success, r.value) for r in retry.results] == [(ids[2], True, 300)]
     assert double.request_count("deezer") == 1
     assert len(await metric_rows(database)) == 4
 
@@ -259,7 +259,7 @@ async def test_cancel_mid_run_keeps_what_was_written_and_marks_the_run(
         rows_now = await session.scalar(select(func.count()).select_from(ArtistMetric))
     assert run.status is RefreshStatus.CANCELLED and run.finished_at is not None
     assert 5 <= len(written) < 40
-    assert rows_now == len(written)
+    assert rows_now == 2 * len(written)  # each artist's fans and albums, or neither
     assert run.updated == len(written) == len(stored) and run.failed == 0 and run.total == 40
 
 

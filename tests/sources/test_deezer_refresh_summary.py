@@ -25,24 +25,28 @@ NOWHERE = "http://127.0.0.1:9"
 
 
 def test_result_json_has_exactly_the_documented_keys() -> None:
-    ok = RefreshResult(1, "Air", True, fans=1200, previous_fans=1000)
+    ok = RefreshResult(1, "Air", True, value=1200, previous_value=1000)
     bad = RefreshResult(2, "Muse", False, error="Not found on Deezer")
-    assert ok.to_json() == {"artist_id": 1, "name": "Air", "success": True, "fans": 1200}
+    assert ok.to_json("fans") == {"artist_id": 1, "name": "Air", "success": True, "fans": 1200}
+    assert ok.to_json() == {"artist_id": 1, "name": "Air", "success": True, "value": 1200}
     assert bad.to_json() == {"artist_id": 2, "name": "Muse", "success": False, "error": "Not found on Deezer"}
     assert ok.change == 200 and bad.change is None
 
 
 @pytest.mark.parametrize(("status", "success"), [(RefreshStatus.COMPLETE, True), (RefreshStatus.CANCELLED, False)])
 def test_summary_json_success_means_the_run_completed(status: RefreshStatus, success: bool) -> None:
-    results = [RefreshResult(1, "Air", True, fans=5), RefreshResult(2, "Muse", False, error="boom")]
+    results = [RefreshResult(1, "Air", True, value=5), RefreshResult(2, "Muse", False, error="boom")]
     summary = RefreshSummary(7, RUN_DATE, status, total=2, updated=1, failed=1, results=results)
     payload = json.loads(json.dumps(summary.to_json()))
     assert payload == {
+        "source": "deezer",
+        "status": status.value,
+        "reason": None,
         "success": success,
         "total": 2,
         "updated": 1,
         "failed": 1,
-        "results": [r.to_json() for r in results],
+        "results": [r.to_json("fans") for r in results],
     }
     assert summary.failed_artist_ids == {2}
 

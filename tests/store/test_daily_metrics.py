@@ -107,7 +107,7 @@ async def test_a_refresh_and_an_import_on_one_day_give_one_point_per_metric(
     artist_id = await _import(database, MORNING, followers=5_000_000, fans=1_000_000)
     summary = await refresh_deezer_fans(database, deezer, run_date=EVENING)
     # The refresh's change is since the figure it replaces (the morning's import), one point all the same.
-    assert [(r.artist_id, r.fans, r.previous_fans) for r in summary.results] == [(artist_id, catalog_fans, 1_000_000)]
+    assert [(r.artist_id, r.value, r.previous_value) for r in summary.results] == [(artist_id, catalog_fans, 1_000_000)]
     day = MORNING.date()
     assert await _points(database) == {
         ("deezer", "albums"): [(day, 21)],
@@ -132,7 +132,7 @@ async def test_a_refresh_compares_with_the_figure_it_replaces_and_keeps_the_earl
     await _import(database, MORNING, followers=1, fans=1_150_000)  # earlier the same day as the refresh
     summary = await refresh_deezer_fans(database, deezer, run_date=EVENING)
     (result,) = summary.results
-    assert (result.previous_fans, result.change) == (1_150_000, 29_259)
+    assert (result.previous_value, result.change) == (1_150_000, 29_259)
     async with database.session() as session:
         series = await library.metric_series(session, [artist_id], "deezer", "followers")
         assert await repository.latest_metric(session, artist_id, "deezer", "followers") == 1_179_259

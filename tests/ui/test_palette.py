@@ -67,7 +67,7 @@ def test_a_pause_is_not_told_as_a_failure_or_a_success() -> None:
 def test_failed_refresh_rows_and_unreachable_services_use_the_error_colour(qtbot: Any, tmp_path: Path) -> None:
     model = RefreshResultsModel()
     model.set_results(
-        [RefreshResult(1, "Alpha Band", True, fans=10), RefreshResult(2, "Bravo Singer", False, error="gone")]
+        [RefreshResult(1, "Alpha Band", True, value=10), RefreshResult(2, "Bravo Singer", False, error="gone")]
     )
     foreground = Qt.ItemDataRole.ForegroundRole
     assert model.data(model.index(0, 1), foreground) is None
