@@ -13,18 +13,23 @@ from artist_desktop.bus import connect_redis
 from artist_desktop.config import Settings
 from artist_desktop.domain import SpotifyAppMode, SpotifyCapabilities
 from artist_desktop.services import (
+    AuthenticationError,
+    LastfmClient,
+    NotFoundError,
     QuotaExceededError,
     RetryPolicy,
     ServiceError,
     SpotifyClient,
     format_resume_at,
 )
+from artist_desktop.services.lastfm import LASTFM_SUSPENDED_KEY
 from artist_desktop.store import Database
 
 __all__ = [
     "ConnectionCheckFailed",
     "SpotifyReport",
     "check_database",
+    "check_lastfm",
     "check_redis",
     "check_spotify",
     "probe_spotify",
@@ -32,6 +37,8 @@ __all__ = [
 
 #: A check answers within this many seconds, or fails.
 CHECK_TIMEOUT = 8.0
+#: The artist Last.fm's test looks up: Radiohead's MBID, known to MusicBrainz and Last.fm for decades.
+LASTFM_CHECK_MBID = "a74b1b7f-71a5-4011-9441-d0b5e4122711"
 
 
 class ConnectionCheckFailed(Exception):
@@ -125,6 +132,37 @@ async def probe_spotify(settings: Settings, capabilities: SpotifyCapabilities | 
 async def check_spotify(settings: Settings) -> str:
     """:func:`probe_spotify`'s report as text, one fact per line (raises :class:`ConnectionCheckFailed`)."""
     return (await probe_spotify(settings)).summary()
+
+
+async def check_lastfm(settings: Settings) -> str:
+    """One ``artist.getInfo`` of :data:`LASTFM_CHECK_MBID` with the typed key, not retried: "Last.fm: key
+    accepted" (a "not found" answer counts too: Last.fm checks the key first), else
+    :class:`ConnectionCheckFailed` ("Last.fm rejects this key", no key, no answer)."""
+    key = settings.lastfm_api_key.get_secret_value().strip()
+    if not key:
+        raise ConnectionCheckFailed("Enter a Last.fm API key first (free at last.fm/api/account/create)")
+    client = LastfmClient(
+        settings.lastfm_api_url,
+        key,
+        settings.contact,
+        retry=RetryPolicy(max_attempts=1, max_total=CHECK_TIMEOUT),
+        timeout=CHECK_TIMEOUT,
+    )
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await client.artist_info(mbid=LASTFM_CHECK_MBID)
+    except NotFoundError:
+        pass
+    except AuthenticationError as exc:
+        suspended = " (it is suspended)" if exc.status == LASTFM_SUSPENDED_KEY else ""
+        raise ConnectionCheckFailed(f"Last.fm rejects this key{suspended}") from exc
+    except ServiceError as exc:
+        raise ConnectionCheckFailed(str(exc)) from exc
+    except TimeoutError as exc:
+        raise ConnectionCheckFailed(f"Last.fm did not answer within {CHECK_TIMEOUT:.0f} s") from exc
+    finally:
+        await client.aclose()
+    return "Last.fm: key accepted"
 
 
 async def check_redis(settings: Settings) -> str:

@@ -2,7 +2,9 @@
 and the first-run prompt offering credentials or demo mode.
 
 Spotify's test shows `connection_checks.check_spotify`'s report as it comes, one fact per line: the app's
-mode (Development or Extended), whether its owner has Premium, the quota state, and removed endpoints."""
+mode (Development or Extended), whether its owner has Premium, the quota state, and removed endpoints.
+Last.fm's test looks one artist up with the typed key (`connection_checks.check_lastfm`). The contact (an
+e-mail or URL) goes into the User-Agent of MusicBrainz, Wikimedia and Last.fm, which block generic ones."""
 
 from __future__ import annotations
 
@@ -37,6 +39,13 @@ from artist_desktop.ui.qt import (
 from artist_desktop.ui.tasks import TaskRunner
 
 SECRET_KEPT = "Leave empty to keep the saved secret"
+CONTACT_HINT = "your e-mail or URL: MusicBrainz, Wikimedia and Last.fm block generic User-Agents"
+#: The secrets the form edits, setting name -> what a person calls it (the no-keyring question names them).
+SECRET_FIELDS = {
+    "spotify_client_secret": "Spotify client secret",
+    "lastfm_api_key": "Last.fm API key",
+    "listenbrainz_token": "ListenBrainz token",
+}
 
 Check = Callable[[Settings], Coroutine[Any, Any, str]]
 
@@ -64,6 +73,20 @@ class SettingsDialog(QDialog):
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
         if settings.spotify_client_secret.get_secret_value():
             self.client_secret.setPlaceholderText(SECRET_KEPT)
+        self.contact = QLineEdit(settings.contact, self)
+        self.contact.setObjectName("contact")
+        self.contact.setPlaceholderText(CONTACT_HINT)
+        self.contact.setToolTip(CONTACT_HINT)
+        contact_hint = QLabel(CONTACT_HINT[0].upper() + CONTACT_HINT[1:], self)
+        contact_hint.setObjectName("contact_hint")
+        contact_hint.setWordWrap(True)
+        contact_hint.setEnabled(False)
+        self.lastfm_api_key = self._secret_field(
+            "lastfm_api_key", bool(settings.lastfm_api_key.get_secret_value()), "Free at last.fm/api/account/create"
+        )
+        self.listenbrainz_token = self._secret_field(
+            "listenbrainz_token", bool(settings.listenbrainz_token.get_secret_value()), "Optional"
+        )
         self.database_url = QLineEdit(settings.database_url, self)
         self.database_url.setObjectName("database_url")
         self.database_url.setPlaceholderText(f"Empty: SQLite at {settings.database_path}")
@@ -82,6 +105,11 @@ class SettingsDialog(QDialog):
         form.addRow("Spotify client id", self.client_id)
         form.addRow("Spotify client secret", self.client_secret)
         form.addRow("", self._test_row("spotify", connection_checks.check_spotify))
+        form.addRow("Contact", self.contact)
+        form.addRow("", contact_hint)
+        form.addRow("Last.fm API key", self.lastfm_api_key)
+        form.addRow("", self._test_row("lastfm", connection_checks.check_lastfm))
+        form.addRow("ListenBrainz token", self.listenbrainz_token)
         form.addRow("Database URL", self.database_url)
         form.addRow("", self._test_row("database", connection_checks.check_database))
         form.addRow("Redis URL", self.redis_url)
@@ -109,8 +137,31 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        for field in (self.client_id, self.client_secret, self.database_url, self.redis_url):
+        for field in (
+            self.client_id,
+            self.client_secret,
+            self.contact,
+            self.lastfm_api_key,
+            self.listenbrainz_token,
+            self.database_url,
+            self.redis_url,
+        ):
             field.textEdited.connect(lambda _text: self.error_label.setVisible(False))
+
+    def _secret_field(self, name: str, saved: bool, empty_hint: str) -> QLineEdit:
+        """A password field for the secret setting ``name``; with one saved, empty keeps it."""
+        field = QLineEdit(self)
+        field.setObjectName(name)
+        field.setEchoMode(QLineEdit.EchoMode.Password)
+        field.setPlaceholderText(SECRET_KEPT if saved else empty_hint)
+        return field
+
+    def _secret_inputs(self) -> dict[str, QLineEdit]:
+        return {
+            "spotify_client_secret": self.client_secret,
+            "lastfm_api_key": self.lastfm_api_key,
+            "listenbrainz_token": self.listenbrainz_token,
+        }
 
     def _test_row(self, name: str, check: Check) -> QWidget:
         row = QWidget(self)
@@ -133,20 +184,23 @@ class SettingsDialog(QDialog):
         """What the form says, as settings values (an empty secret field keeps the saved secret)."""
         values: dict[str, Any] = {
             "spotify_client_id": self.client_id.text().strip(),
+            "contact": self.contact.text().strip(),
             "database_url": self.database_url.text().strip(),
             "redis_url": self.redis_url.text().strip(),
             "concurrency": self.concurrency.value(),
             "sse_port": self.sse_port.value(),
         }
-        if self.client_secret.text():
-            values["spotify_client_secret"] = self.client_secret.text()
+        for name, field in self._secret_inputs().items():
+            if field.text().strip():
+                values[name] = field.text().strip()
         return values
 
     def validated(self) -> Settings | None:
         """The settings the form describes, or None with the problem shown inline."""
         values = self.values()
-        if "spotify_client_secret" not in values:
-            values["spotify_client_secret"] = self._settings.spotify_client_secret.get_secret_value()
+        for name in self._secret_inputs():
+            if name not in values:
+                values[name] = getattr(self._settings, name).get_secret_value()
         try:
             settings = load_settings(**values)
         except SettingsError as exc:
@@ -198,12 +252,17 @@ class SettingsDialog(QDialog):
         )
         self.accept()
 
+    def _typed_secrets(self) -> str:
+        """The secrets typed in the form, named for people ("Last.fm API key"); the Spotify secret by default."""
+        typed = [SECRET_FIELDS[name] for name, field in self._secret_inputs().items() if field.text().strip()]
+        return _joined(typed or [SECRET_FIELDS["spotify_client_secret"]])
+
     def ask_secret_store(self) -> QMessageBox:
         """No system keyring: keep the secret in the settings file (readable only by you) or for this session."""
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "No system keyring",
-            "This system has no keyring to keep the Spotify client secret in.",
+            f"This system has no keyring to keep the {self._typed_secrets()} in.",
             QMessageBox.StandardButton.Cancel,
             self,
         )
@@ -227,6 +286,11 @@ class SettingsDialog(QDialog):
         box.open()
         self.secret_box = box
         return box
+
+
+def _joined(names: list[str]) -> str:
+    """Names joined for a sentence: "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def offer_first_run(
