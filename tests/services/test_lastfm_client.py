@@ -135,6 +135,8 @@ async def test_a_transient_error_that_lasts_says_so_after_the_retries(double: Ap
 
 async def test_the_default_gate_keeps_one_request_per_second(double: ApiDouble) -> None:
     settings = double.urls.as_settings()
+    async with LastfmClient(settings["lastfm_api_url"], "k") as default:
+        assert (default.gate.limit, default.gate.period) == (1, 1.0)
     gate = RateGate(LASTFM, *LASTFM_QUOTA)
     async with LastfmClient(settings["lastfm_api_url"], settings["lastfm_api_key"], gate=gate) as client:
         started = time.monotonic()
