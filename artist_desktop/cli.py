@@ -433,7 +433,9 @@ def _refresh(ctx: click.Context, source_names: tuple[str, ...] | None, as_json: 
         if on_terminal:  # one line redrawn in place: every source's count
             line = " · ".join(f"{platform.value} {d}/{t}" for platform, (d, t) in counts.items())
             click.echo(f"\r{line[:100]:<100}", err=True, nl=False)
-        else:  # a pipe or a log: one plain line per artist
+        elif alias:  # a pipe or a log: one plain line per artist, as refresh-deezer always printed it
+            click.echo(f"[{done}/{total}] {name}", err=True)
+        else:
             click.echo(f"[{source.value} {done}/{total}] {name}", err=True)
 
     async def go() -> RefreshAllSummary:

@@ -4,6 +4,6 @@ Each benchmark is a module with ``run(quick) -> Result`` and its own ``python -m
 `bench/__main__.py` runs each one in a fresh process (so memory and Qt state never leak between them).
 """
 
-BENCHMARKS = ("progress_latency", "smoothness", "quota", "batch_import", "memory_startup")
+BENCHMARKS = ("progress_latency", "smoothness", "quota", "batch_import", "memory_startup", "refresh_sources")
 
 __all__ = ["BENCHMARKS"]

@@ -433,6 +433,8 @@ async def _store(
     result = RefreshResult(artist.artist_id, artist.name, False, None, error, previous)
     try:
         async with database.session() as session:
+            if outcome.outcome is FigureOutcome.FAILED:  # ids found on the way save a lookup next time
+                await _store_ids(session, source.name, artist, outcome)
             await _add_result(session, run_id, result)
             await session.commit()
     except SQLAlchemyError as exc:  # the summary still reports it; only the history misses the row
