@@ -1,4 +1,5 @@
-"""The Metrics dialogs: refresh progress, refresh results (filter, retry, CSV), refresh history and Deezer matches.
+"""The Metrics dialogs: one refresh's progress (a row per source), its results (a tab per source: filter, retry,
+CSV), the refresh history of every source, and Deezer matches.
 
 They only show and signal intent; `artist_desktop.ui.metrics_menu` opens them and runs the work.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
+import enum
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -15,21 +17,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from artist_desktop.application import RefreshRunRow
+from artist_desktop.domain import MetricType, Platform
 from artist_desktop.services.deezer_matcher import Match, Unmatched
 from artist_desktop.sources import (
     RefreshResult,
     RefreshStatus,
     RefreshSummary,
 )
+from artist_desktop.sources.refresh import RefreshAllSummary
 from artist_desktop.ui.palette import ERROR_COLOR
 from artist_desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
     QCheckBox,
+    QCloseEvent,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -44,6 +50,7 @@ from artist_desktop.ui.qt import (
     QStandardItemModel,
     Qt,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -54,20 +61,55 @@ T = TypeVar("T")
 
 __all__ = [
     "DeezerMatchesDialog",
+    "MetricsProgressDialog",
     "RefreshHistoryDialog",
     "RefreshProgressDialog",
     "RefreshResultsDialog",
     "RefreshResultsModel",
     "ResultsFilterProxy",
+    "SourceResultsTab",
+    "SourceState",
     "merge_retry",
+    "tab_text",
+    "value_title",
 ]
 
-RESULT_COLUMNS = ("Artist", "Status", "Fans", "Change", "Error")
-HISTORY_COLUMNS = ("Date", "Status", "Total", "Updated", "Failed")
+HISTORY_COLUMNS = ("Date", "Source", "Status", "Total", "Updated", "Failed", "Reason")
 MATCH_COLUMNS = ("Artist", "Deezer name", "Deezer id", "Fans")
 UNMATCHED_COLUMNS = ("Artist", "Why no id")
 UPDATED, FAILED = "Updated", "Failed"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The results table's value column, titled after the source's headline figure.
+VALUE_TITLES = {
+    MetricType.FOLLOWERS: "Fans",
+    MetricType.PAGEVIEWS: "Pageviews (latest day)",
+    MetricType.LISTENERS: "Listeners",
+}
+#: Separates a tab's source from its counts: "Deezer fans · 40 updated, 2 failed".
+DOT = " · "
+
+
+def value_title(headline: MetricType) -> str:
+    """The value column's title: "Fans", "Pageviews (latest day)", "Listeners"; other metrics capitalised."""
+    return VALUE_TITLES.get(headline, headline.value.replace("_", " ").capitalize())
+
+
+def result_columns(headline: MetricType) -> tuple[str, ...]:
+    """The results table's columns (and the CSV header) for a source whose headline figure is ``headline``."""
+    return ("Artist", "Status", value_title(headline), "Change", "Error")
+
+
+def tab_text(summary: RefreshSummary) -> str:
+    """A source's run in a tab title: "Deezer fans · 40 updated, 2 failed", "Last.fm listeners · skipped",
+    "Wikipedia pageviews · failed", "... · cancelled"."""
+    if summary.status is RefreshStatus.SKIPPED:
+        return f"{summary.label}{DOT}skipped"
+    counts = f"{summary.updated:,} updated, {summary.failed:,} failed"
+    if summary.status is RefreshStatus.COMPLETE:
+        return f"{summary.label}{DOT}{counts}"
+    if summary.status is RefreshStatus.FAILED and not summary.updated:
+        return f"{summary.label}{DOT}failed"
+    return f"{summary.label}{DOT}{summary.status.value}: {counts}"
 
 
 def _local(moment: datetime) -> str:
@@ -95,15 +137,19 @@ def merge_retry(summary: RefreshSummary, retry: RefreshSummary) -> RefreshSummar
 
 
 class RefreshResultsModel(QAbstractTableModel):
-    """Per-artist refresh results: artist, status, fans, change since the previous run, error."""
+    """Per-artist results of one source's run: artist, status, the headline figure (its column titled after it:
+    "Fans", "Listeners"), change since the figure before the run, error. A flat list: thousands of rows are
+    cheap (nothing is made per row until the view asks)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._results: list[RefreshResult] = []
+        self.columns = result_columns(MetricType.FOLLOWERS)
 
-    def set_results(self, results: Iterable[RefreshResult]) -> None:
+    def set_results(self, results: Iterable[RefreshResult], headline: MetricType = MetricType.FOLLOWERS) -> None:
         self.beginResetModel()
         self._results = list(results)
+        self.columns = result_columns(headline)
         self.endResetModel()
 
     def result_at(self, row: int) -> RefreshResult:
@@ -113,11 +159,11 @@ class RefreshResultsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._results)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(RESULT_COLUMNS)
+        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return RESULT_COLUMNS[section]
+            return self.columns[section]
         return None
 
     def raw(self, row: int, column: int) -> str | int | None:
@@ -194,21 +240,36 @@ def _table(parent: QWidget, name: str) -> QTableView:
     return view
 
 
-class RefreshResultsDialog(QDialog):
-    """A refresh run's figures and per-artist results; Retry failed (live runs only) and Export CSV."""
+def _why(summary: RefreshSummary) -> str:
+    """A run that fetched nothing, in words ("" when it has results to show)."""
+    reason = summary.reason or "no reason was recorded"
+    if summary.status is RefreshStatus.SKIPPED:
+        return f"{summary.label} was skipped: {reason}."
+    if summary.status is RefreshStatus.FAILED:
+        return f"{summary.label} failed: {reason}."
+    if summary.status is RefreshStatus.CANCELLED:
+        return f"{summary.label} was cancelled; what it fetched before is kept."
+    return ""
 
-    retry_requested = Signal()
+
+class SourceResultsTab(QWidget):
+    """One source's run: counts, why it was skipped or failed, the per-artist table (Failed only), Retry failed
+    (live runs) and Export CSV. `retry_requested` carries the source (a `Platform`)."""
+
+    retry_requested = Signal(object)
 
     def __init__(self, summary: RefreshSummary, *, read_only: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("refresh_results")
-        self.setWindowTitle("Deezer fan counts")
-        self.resize(760, 480)
+        self.setObjectName(f"results_{summary.source.value}")
         self.read_only = read_only
         self._summary = summary
 
         self.run_label = QLabel(self)
         self.run_label.setObjectName("run_label")
+        self.reason_label = QLabel(self)
+        self.reason_label.setObjectName("reason_label")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("total_value")
         self.updated_label = QLabel(self)
@@ -233,25 +294,27 @@ class RefreshResultsDialog(QDialog):
 
         self.retry_button = QPushButton("&Retry failed", self)
         self.retry_button.setObjectName("retry_failed")
-        self.retry_button.clicked.connect(self.retry_requested)
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self._summary.source))
+        self.retry_button.setVisible(not read_only)
         self.export_button = QPushButton("&Export CSV…", self)
         self.export_button.setObjectName("export_csv")
         self.export_button.clicked.connect(self.choose_export)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        self.retry_button.setVisible(not read_only)  # after addButton, which shows it
+        self.export_label = QLabel(self)
+        self.export_label.setObjectName("export_label")
+        self.export_label.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.failed_only)
+        actions.addStretch(1)
+        actions.addWidget(self.retry_button)
+        actions.addWidget(self.export_button)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.run_label)
+        layout.addWidget(self.reason_label)
         layout.addLayout(figures)
-        layout.addWidget(self.failed_only)
+        layout.addLayout(actions)
         layout.addWidget(self.view, 1)
-        self.export_label = QLabel(self)
-        self.export_label.setObjectName("export_label")
         layout.addWidget(self.export_label)
-        layout.addWidget(buttons)
         self._busy = False
         self.show_summary(summary)
 
@@ -259,15 +322,26 @@ class RefreshResultsDialog(QDialog):
     def summary(self) -> RefreshSummary:
         return self._summary
 
+    @property
+    def source(self) -> Platform:
+        return self._summary.source
+
     def show_summary(self, summary: RefreshSummary) -> None:
         self._summary = summary
         state = "" if summary.status is RefreshStatus.COMPLETE else f" ({summary.status.value})"
-        self.run_label.setText(f"Run of {_local(summary.run_date)}{state}")
-        self.total_label.setText(str(summary.total))
-        self.updated_label.setText(str(summary.updated))
-        self.failed_label.setText(str(summary.failed))
-        self.model.set_results(summary.results)
-        self.view.resizeColumnsToContents()
+        self.run_label.setText(f"{summary.label}: run of {_local(summary.run_date)}{state}")
+        why = _why(summary)
+        self.reason_label.setText(why)
+        self.reason_label.setVisible(bool(why))
+        self.total_label.setText(f"{summary.total:,}")
+        self.updated_label.setText(f"{summary.updated:,}")
+        self.failed_label.setText(f"{summary.failed:,}")
+        self.model.set_results(summary.results, summary.headline)
+        has_rows = bool(summary.results)
+        for widget in (self.view, self.failed_only, self.export_button):
+            widget.setVisible(has_rows)
+        if len(summary.results) <= 2000:  # measuring every row of a huge run would stall the window
+            self.view.resizeColumnsToContents()
         self._sync_retry()
 
     def merge(self, retry: RefreshSummary) -> None:
@@ -287,7 +361,7 @@ class RefreshResultsDialog(QDialog):
         rows = []
         for proxy_row in range(self.proxy.rowCount()):
             source_row = self.proxy.mapToSource(self.proxy.index(proxy_row, 0)).row()
-            rows.append([self.model.raw(source_row, column) for column in range(len(RESULT_COLUMNS))])
+            rows.append([self.model.raw(source_row, column) for column in range(len(self.model.columns))])
         return rows
 
     def export_csv(self, path: str | Path) -> int:
@@ -295,13 +369,17 @@ class RefreshResultsDialog(QDialog):
         rows = self.visible_rows()
         with Path(path).open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(RESULT_COLUMNS)
+            writer.writerow(self.model.columns)
             writer.writerows(["" if value is None else value for value in row] for row in rows)
         return len(rows)
 
+    def default_file_name(self) -> str:
+        """After the source and its figure: ``lastfm-listeners-2026-12-07-0930.csv``, ``deezer-fans-...``."""
+        summary = self._summary
+        return f"{summary.source.value}-{summary.value_key}-{summary.run_date.astimezone():%Y-%m-%d-%H%M}.csv"
+
     def choose_export(self) -> None:
-        default = f"deezer-fans-{self._summary.run_date.astimezone():%Y-%m-%d-%H%M}.csv"
-        path, _filter = QFileDialog.getSaveFileName(self, "Export CSV", default, "CSV files (*.csv)")
+        path, _filter = QFileDialog.getSaveFileName(self, "Export CSV", self.default_file_name(), "CSV files (*.csv)")
         if not path:
             return
         try:
@@ -310,6 +388,89 @@ class RefreshResultsDialog(QDialog):
             QMessageBox.warning(self, "Export CSV", f"Could not write {path}: {exc}")
             return
         self.export_label.setText(f"Exported {count} row{'s' if count != 1 else ''} to {path}")
+
+
+class RefreshResultsDialog(QDialog):
+    """One refresh's results: a tab per source (`SourceResultsTab`), titled with its outcome ("Deezer fans · 40
+    updated, 2 failed"). `retry_requested(source)` asks to re-run a source's failed artists (live runs only)."""
+
+    retry_requested = Signal(object)
+
+    def __init__(self, summary: RefreshAllSummary, *, read_only: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("refresh_results")
+        self.setWindowTitle("Metrics refresh results")
+        self.resize(900, 560)
+        self.read_only = read_only
+        self._summary = summary
+        self.tab_widget = QTabWidget(self)
+        self.tab_widget.setObjectName("source_tabs")
+        self.tab_widget.setDocumentMode(True)
+        self.tab_widget.tabBar().setExpanding(False)
+        self.tab_widget.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+        self.tab_widget.tabBar().setUsesScrollButtons(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tab_widget, 1)
+        layout.addWidget(buttons)
+        self.show_all(summary)
+
+    @property
+    def summary(self) -> RefreshAllSummary:
+        """What the tabs show now (a retry's results merged in)."""
+        return RefreshAllSummary(self._summary.run_date, [tab.summary for tab in self.tabs()])
+
+    def tabs(self) -> list[SourceResultsTab]:
+        found = (self.tab_widget.widget(index) for index in range(self.tab_widget.count()))
+        return [tab for tab in found if isinstance(tab, SourceResultsTab)]
+
+    def tab(self, source: Platform) -> SourceResultsTab:
+        """The tab of ``source``; KeyError when this refresh did not run it."""
+        for tab in self.tabs():
+            if tab.source is source:
+                return tab
+        raise KeyError(source)
+
+    def tab_titles(self) -> list[str]:
+        return [self.tab_widget.tabText(index) for index in range(self.tab_widget.count())]
+
+    def show_all(self, summary: RefreshAllSummary) -> None:
+        """A new refresh: one tab per source, in the refresh's order."""
+        self._summary = summary
+        while self.tab_widget.count():
+            old = self.tab_widget.widget(0)
+            self.tab_widget.removeTab(0)
+            if old is not None:
+                old.deleteLater()
+        for run in summary.runs:
+            tab = SourceResultsTab(run, read_only=self.read_only, parent=self.tab_widget)
+            tab.retry_requested.connect(self.retry_requested)
+            self.tab_widget.addTab(tab, tab_text(run))
+            self._sync_title(tab)
+        if len(summary.runs) == 1:
+            self.setWindowTitle(f"{summary.runs[0].label}: refresh results")
+        else:
+            self.setWindowTitle("Metrics refresh results")
+
+    def merge(self, retry: RefreshSummary) -> None:
+        """A retry's results into its source's tab (counts and tab title recomputed)."""
+        tab = self.tab(retry.source)
+        tab.merge(retry)
+        self._sync_title(tab)
+
+    def set_busy(self, source: Platform, busy: bool) -> None:
+        self.tab(source).set_busy(busy)
+
+    def _sync_title(self, tab: SourceResultsTab) -> None:
+        index = self.tab_widget.indexOf(tab)
+        self.tab_widget.setTabText(index, tab_text(tab.summary))
+        why = _why(tab.summary)
+        self.tab_widget.setTabToolTip(index, why or tab_text(tab.summary))
+        if tab.summary.status is RefreshStatus.FAILED or tab.summary.failed:
+            self.tab_widget.tabBar().setTabTextColor(index, ERROR_COLOR)
+        else:
+            self.tab_widget.tabBar().setTabTextColor(index, self.palette().windowText().color())
 
 
 # -- history and matches ---------------------------------------------------------------------------
@@ -326,7 +487,8 @@ def _item(text: str, value: object = None, *, right: bool = False) -> QStandardI
 
 
 class RefreshHistoryDialog(QDialog):
-    """Past Deezer refresh runs, newest first; Open (or a double click) shows a run's results."""
+    """Past refresh runs of every source, newest first, with the source and why a run was skipped or failed;
+    Open (or a double click) shows a run's results."""
 
     open_requested = Signal(object)  # RefreshRunRow
 
@@ -334,7 +496,7 @@ class RefreshHistoryDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("refresh_history")
         self.setWindowTitle("Refresh history")
-        self.resize(560, 380)
+        self.resize(820, 420)
         self._runs: list[RefreshRunRow] = []
         self.model = QStandardItemModel(0, len(HISTORY_COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(HISTORY_COLUMNS))
@@ -360,13 +522,18 @@ class RefreshHistoryDialog(QDialog):
         self._runs = list(runs)
         self.model.removeRows(0, self.model.rowCount())
         for run in self._runs:
+            status = run.status.value.capitalize() + (" (scheduled)" if run.scheduled else "")
+            reason = _item(run.reason or "")
+            reason.setToolTip(run.reason or "")
             self.model.appendRow(
                 [
                     _item(_local(run.run_date), run.run_id),
-                    _item(run.status.value.capitalize()),
-                    _item(str(run.total), right=True),
-                    _item(str(run.updated), right=True),
-                    _item(str(run.failed), right=True),
+                    _item(run.source.label),
+                    _item(status),
+                    _item(f"{run.total:,}", right=True),
+                    _item(f"{run.updated:,}", right=True),
+                    _item(f"{run.failed:,}", right=True),
+                    reason,
                 ]
             )
         self.empty_label.setVisible(not self._runs)
@@ -374,6 +541,13 @@ class RefreshHistoryDialog(QDialog):
         if self._runs:
             self.view.selectRow(0)
         self.view.resizeColumnsToContents()
+
+    def rows(self) -> list[list[str]]:
+        """The table as the analyst reads it, row by row."""
+        return [
+            [self.model.item(row, column).text() for column in range(self.model.columnCount())]
+            for row in range(self.model.rowCount())
+        ]
 
     def _open_selected(self) -> None:
         rows = self.view.selectionModel().selectedRows()
@@ -486,6 +660,174 @@ class DeezerMatchesDialog(QDialog):
 
 
 # -- progress --------------------------------------------------------------------------------------
+
+
+class SourceState(enum.Enum):
+    """Where one source's row of the progress dialog is: WAITING -> RUNNING (its first artist) -> DONE | FAILED
+    | SKIPPED | CANCELLED; WAITING -> SKIPPED | FAILED | CANCELLED directly (no artist, no key, lock held)."""
+
+    WAITING = "waiting"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class _SourceRow:
+    """One source's row: its label, a done / total bar and its state in words."""
+
+    def __init__(self, source: Platform, label: str, parent: QWidget) -> None:
+        self.source = source
+        self.state = SourceState.WAITING
+        self.name = QLabel(label, parent)
+        self.name.setObjectName(f"source_{source.value}")
+        self.bar = QProgressBar(parent)
+        self.bar.setObjectName(f"bar_{source.value}")
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.bar.setFormat("")
+        self.bar.setMinimumWidth(160)
+        self.state_label = QLabel(SourceState.WAITING.value, parent)
+        self.state_label.setObjectName(f"state_{source.value}")
+        self.state_label.setMinimumWidth(260)
+        self.state_label.setWordWrap(True)
+
+    def progress(self, done: int, total: int, name: str) -> None:
+        if self.state not in (SourceState.WAITING, SourceState.RUNNING):
+            return
+        self.state = SourceState.RUNNING
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.bar.setFormat(f"{done:,} / {total:,}")
+        self.state_label.setText(f"running: {name}")
+        self.state_label.setToolTip(name)
+
+    def end(self, summary: RefreshSummary) -> None:
+        status = summary.status
+        if status is RefreshStatus.SKIPPED:
+            self.state, text = SourceState.SKIPPED, f"skipped: {summary.reason or 'nothing to do'}"
+        elif status is RefreshStatus.CANCELLED:
+            self.state, text = SourceState.CANCELLED, "cancelled"
+        elif status is RefreshStatus.FAILED and not summary.updated:
+            self.state, text = SourceState.FAILED, f"failed: {summary.reason or 'see the log'}"
+        else:
+            self.state = SourceState.DONE
+            text = f"done {summary.updated:,} updated, {summary.failed:,} failed"
+            if status is RefreshStatus.FAILED:
+                text += f" (stopped: {summary.reason})"
+        if summary.total:
+            self.bar.setRange(0, summary.total)
+            self.bar.setValue(summary.updated + summary.failed)
+            self.bar.setFormat(f"{summary.updated + summary.failed:,} / {summary.total:,}")
+        else:
+            self.bar.setRange(0, 1)
+            self.bar.setValue(0 if self.state is not SourceState.DONE else 1)
+            self.bar.setFormat("—")
+        self.state_label.setText(text)
+        self.state_label.setToolTip(text)
+
+    def cancel(self) -> None:
+        if self.state in (SourceState.WAITING, SourceState.RUNNING):
+            self.state = SourceState.CANCELLED
+            self.state_label.setText("cancelled")
+            self.state_label.setToolTip("cancelled")
+
+
+class MetricsProgressDialog(QDialog):
+    """A metrics refresh under way: a row per source (label, done / total bar, state: waiting, running, done N
+    updated, M failed, failed: reason, skipped: reason). Cancel, Esc or closing the dialog cancel the task (what
+    was stored stays); the dialog goes away when the task ends, however it ends.
+
+    The work reports through `report(source, done, total, name)` and `source_ended(summary)`: both only emit;
+    the rows update in their slots, never inside the task's frame."""
+
+    progress_changed = Signal(object, int, int, str)
+    source_finished = Signal(object)
+
+    def __init__(self, title: str, sources: Sequence[tuple[Platform, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("refresh_progress")
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(620)
+        self._task: asyncio.Task[Any] | None = None
+        self._finished = False
+        self.rows = {source: _SourceRow(source, label, self) for source, label in sources}
+        heading = QLabel(f"{title}…", self)
+        heading.setObjectName("progress_heading")
+        grid = QFormLayout()
+        grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for row in self.rows.values():
+            line = QHBoxLayout()
+            line.addWidget(row.bar, 2)
+            line.addWidget(row.state_label, 3)
+            grid.addRow(row.name, line)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setObjectName("cancel_refresh")
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(grid)
+        layout.addWidget(self.buttons)
+        self.progress_changed.connect(self._show_progress)
+        self.source_finished.connect(self._show_end)
+
+    def state(self, source: Platform) -> str:
+        """A row's state as the analyst reads it ("done 3 updated, 0 failed", "skipped: no API key")."""
+        return self.rows[source].state_label.text()
+
+    def report(self, source: Platform, done: int, total: int, name: str) -> None:
+        """The refresh's progress callback (`sources.refresh.SourceProgress`)."""
+        self.progress_changed.emit(source, done, total, name)
+
+    def source_ended(self, summary: RefreshSummary) -> None:
+        """One source's run ended: its row shows how."""
+        self.source_finished.emit(summary)
+
+    def follow(self, task: asyncio.Task[Any]) -> None:
+        """Cancel cancels `task`; the dialog goes away when the task ends, however it ends."""
+        self._task = task
+        task.add_done_callback(lambda _task: self.finish())
+
+    def finish(self) -> None:
+        """Close and delete the dialog (once: the result handler and the task's end both call this)."""
+        if self._finished:
+            return
+        self._finished = True
+        self._task = None
+        self.close()
+        self.deleteLater()
+
+    def reject(self) -> None:
+        """Cancel, Esc: the task is cancelled; the dialog stays until it has stopped (the writes under way land)."""
+        task, self._task = self._task, None
+        if task is None or self._finished:
+            super().reject()
+            return
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancelling…")
+        for row in self.rows.values():
+            row.cancel()
+        task.cancel()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._finished:
+            event.ignore()
+            self.reject()
+            return
+        super().closeEvent(event)
+
+    def _show_progress(self, source: Platform, done: int, total: int, name: str) -> None:
+        row = self.rows.get(source)
+        if row is not None and not self._finished:
+            row.progress(done, total, name)
+
+    def _show_end(self, summary: RefreshSummary) -> None:
+        row = self.rows.get(summary.source)
+        if row is not None and not self._finished:
+            row.end(summary)
 
 
 class RefreshProgressDialog(QProgressDialog):

@@ -120,8 +120,9 @@ def _overlap(one: QKeySequence, other: QKeySequence) -> bool:
 
 
 #: Every shortcut of the app, menu by menu. Retry selected keeps Ctrl+R; Refresh library is F5 on every
-#: platform (QKeySequence.Refresh would add Ctrl+R on GNOME and ⌘R on macOS); Refresh Deezer fan counts,
-#: once Ctrl+R too, is Shift+F5.
+#: platform (QKeySequence.Refresh would add Ctrl+R on GNOME and ⌘R on macOS); Refresh all metrics (every
+#: metric source at once; once the Deezer refresh's, and Ctrl+R before that) is Shift+F5. The Metrics menu's
+#: "Refresh one source" entries have no keys: they are not in this table.
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("settings_action", "&Settings…", ("Ctrl+,",), "File"),
     # The platform's Quit key; Windows has none, so Ctrl+Q (the same key elsewhere: it is shown once).
@@ -144,7 +145,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("show_alerts", "&Alerts", ("Ctrl+3",), "View"),
     Shortcut("filter_library", "&Filter library", ("Ctrl+L",), "View"),
     Shortcut("refresh_library", "&Refresh library", ("F5",), "View"),
-    Shortcut("refresh_deezer", "&Refresh Deezer fan counts", ("Shift+F5",), "Metrics"),
+    Shortcut("refresh_all_metrics", "&Refresh all metrics", ("Shift+F5",), "Metrics"),
     Shortcut("find_deezer_ids", "Find &Deezer ids", ("Ctrl+Shift+D",), "Metrics"),
     Shortcut("refresh_history", "Refresh &history", ("Ctrl+H",), "Metrics"),
     # F1 is help: the keys; About needs none.

@@ -155,7 +155,7 @@ def test_every_registered_shortcut_fires_its_action_on_the_real_window(qtbot: An
     expected = [(s.action_id, seq.toString(PORTABLE)) for s in order for seq in s.sequences()]
     assert pressed == expected
     assert ("retry_selected", "Ctrl+R") in pressed
-    assert ("refresh_deezer", "Shift+F5") in pressed
+    assert ("refresh_all_metrics", "Shift+F5") in pressed
 
 
 def test_every_action_with_keys_takes_them_from_the_table(qtbot: Any, tmp_path: Path) -> None:
@@ -193,11 +193,11 @@ def test_a_window_is_not_built_from_a_table_with_a_clash(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check runs when the first action is made, so a clash stops start-up instead of a key doing nothing."""
-    clash = Shortcut("refresh_deezer_again", "&Refresh Deezer fan counts", ("Ctrl+R",), "Metrics")
+    clash = Shortcut("refresh_metrics_again", "&Refresh all metrics", ("Ctrl+R",), "Metrics")
     monkeypatch.setattr(shortcuts, "SHORTCUTS", (*SHORTCUTS, clash))
     shortcuts._checked_table.cache_clear()
     try:
-        with pytest.raises(ShortcutClashError, match=r'"Retry selected" .* and "Refresh Deezer fan counts"'):
+        with pytest.raises(ShortcutClashError, match=r'"Retry selected" .* and "Refresh all metrics"'):
             MainWindow(load_settings(), state=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     finally:
         monkeypatch.undo()
@@ -206,13 +206,13 @@ def test_a_window_is_not_built_from_a_table_with_a_clash(
 
 
 def test_a_key_bound_to_two_actions_is_refused_naming_both() -> None:
-    again = Shortcut("refresh_deezer_again", "&Refresh Deezer fan counts", ("Ctrl+R",), "Metrics")
+    again = Shortcut("refresh_metrics_again", "&Refresh all metrics", ("Ctrl+R",), "Metrics")
     with pytest.raises(ShortcutClashError) as caught:
         check_shortcuts((*SHORTCUTS, again))
     message = str(caught.value)
     assert message.startswith("Ctrl+R would trigger two actions")
     assert '"Retry selected" (Import menu; Ctrl+R)' in message
-    assert '"Refresh Deezer fan counts" (Metrics menu; Ctrl+R)' in message
+    assert '"Refresh all metrics" (Metrics menu; Ctrl+R)' in message
 
 
 def test_a_key_taken_by_a_platform_standard_key_is_refused_naming_both() -> None:
