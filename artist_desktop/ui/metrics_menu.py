@@ -50,23 +50,24 @@ SKIPPED = "skipped: {reason}"
 Named = tuple[Platform, str]
 
 
-def _run_outcome(run: RefreshSummary) -> str:
-    if run.status is RefreshStatus.SKIPPED:
-        return f"{run.label} skipped ({run.reason})"
-    if run.status is RefreshStatus.FAILED and not run.updated:
-        return f"{run.label} failed ({run.reason})"
-    return f"{run.label} {run.updated} updated, {run.failed} failed"
-
-
 def refresh_outcome(task: asyncio.Task[RefreshAllSummary]) -> str:
-    """A finished refresh in a sentence: "Metrics refresh: Deezer fans 40 updated, 2 failed; Last.fm listeners
-    skipped (no API key)", "Metrics refresh cancelled: ...", "Metrics refresh stopped: ..."."""
+    """A finished refresh in a sentence short enough for the status bar: "Metrics refresh: 52 updated, 3 failed;
+    Last.fm skipped (no API key)" (counts over every source; a source skipped or failed as a whole named with
+    why), "Metrics refresh cancelled: ...", "Metrics refresh stopped: ..."."""
     if task.cancelled():
         return "Metrics refresh cancelled: the figures already fetched are kept"
     error = task.exception()
     if error is not None:
         return f"Metrics refresh stopped: {error}"
-    return "Metrics refresh: " + "; ".join(_run_outcome(run) for run in task.result().runs)
+    runs = task.result().runs
+    updated, failed = sum(run.updated for run in runs), sum(run.failed for run in runs)
+    parts = [f"Metrics refresh: {updated:,} updated, {failed:,} failed"]
+    for run in runs:
+        if run.status is RefreshStatus.SKIPPED:
+            parts.append(f"{run.source.label} skipped ({run.reason})")
+        elif run.status is RefreshStatus.FAILED and not run.updated:
+            parts.append(f"{run.source.label} failed ({run.reason})")
+    return "; ".join(parts)
 
 
 async def refresh_each(

@@ -276,7 +276,9 @@ class SourceResultsTab(QWidget):
         self.updated_label.setObjectName("updated_value")
         self.failed_label = QLabel(self)
         self.failed_label.setObjectName("failed_value")
-        figures = QFormLayout()
+        self.figures = QWidget(self)
+        figures = QFormLayout(self.figures)
+        figures.setContentsMargins(0, 0, 0, 0)
         figures.addRow("Total:", self.total_label)
         figures.addRow("Updated:", self.updated_label)
         figures.addRow("Failed:", self.failed_label)
@@ -308,13 +310,14 @@ class SourceResultsTab(QWidget):
         actions.addWidget(self.retry_button)
         actions.addWidget(self.export_button)
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.addWidget(self.run_label)
         layout.addWidget(self.reason_label)
-        layout.addLayout(figures)
+        layout.addWidget(self.figures)
         layout.addLayout(actions)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.export_label)
+        layout.addStretch(0)  # takes the room of the table when a run has no rows (skipped, failed at once)
         self._busy = False
         self.show_summary(summary)
 
@@ -338,8 +341,10 @@ class SourceResultsTab(QWidget):
         self.failed_label.setText(f"{summary.failed:,}")
         self.model.set_results(summary.results, summary.headline)
         has_rows = bool(summary.results)
-        for widget in (self.view, self.failed_only, self.export_button):
+        for widget in (self.view, self.failed_only, self.export_button, self.figures):
             widget.setVisible(has_rows)
+        self.retry_button.setVisible(has_rows and not self.read_only)
+        self._layout.setStretch(self._layout.count() - 1, 0 if has_rows else 1)
         if len(summary.results) <= 2000:  # measuring every row of a huge run would stall the window
             self.view.resizeColumnsToContents()
         self._sync_retry()
@@ -448,10 +453,19 @@ class RefreshResultsDialog(QDialog):
             tab.retry_requested.connect(self.retry_requested)
             self.tab_widget.addTab(tab, tab_text(run))
             self._sync_title(tab)
+        self._fit_tabs()
         if len(summary.runs) == 1:
             self.setWindowTitle(f"{summary.runs[0].label}: refresh results")
         else:
             self.setWindowTitle("Metrics refresh results")
+
+    def _fit_tabs(self) -> None:
+        """Wide enough for every tab's title (up to the screen's width; past it the tab bar scrolls)."""
+        wanted = self.tab_widget.tabBar().sizeHint().width() + 48
+        screen = self.screen()
+        limit = screen.availableGeometry().width() - 40 if screen is not None else wanted
+        if self.width() < min(wanted, limit):
+            self.resize(min(wanted, limit), self.height())
 
     def merge(self, retry: RefreshSummary) -> None:
         """A retry's results into its source's tab (counts and tab title recomputed)."""
@@ -467,7 +481,7 @@ class RefreshResultsDialog(QDialog):
         self.tab_widget.setTabText(index, tab_text(tab.summary))
         why = _why(tab.summary)
         self.tab_widget.setTabToolTip(index, why or tab_text(tab.summary))
-        if tab.summary.status is RefreshStatus.FAILED or tab.summary.failed:
+        if tab.summary.status is RefreshStatus.FAILED and not tab.summary.updated:
             self.tab_widget.tabBar().setTabTextColor(index, ERROR_COLOR)
         else:
             self.tab_widget.tabBar().setTabTextColor(index, self.palette().windowText().color())
@@ -504,6 +518,7 @@ class RefreshHistoryDialog(QDialog):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setModel(self.model)
         self.view.doubleClicked.connect(lambda index: self._open_row(index.row()))
+        self.view.horizontalHeader().setSectionResizeMode(len(HISTORY_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.empty_label = QLabel("No refresh has run yet.", self)
         self.empty_label.setObjectName("history_empty")
         self.open_button = QPushButton("&Open", self)
@@ -540,7 +555,8 @@ class RefreshHistoryDialog(QDialog):
         self.open_button.setEnabled(bool(self._runs))
         if self._runs:
             self.view.selectRow(0)
-        self.view.resizeColumnsToContents()
+        for column in range(len(HISTORY_COLUMNS) - 1):  # the reason takes the rest (its whole text in the tooltip)
+            self.view.resizeColumnToContents(column)
 
     def rows(self) -> list[list[str]]:
         """The table as the analyst reads it, row by row."""
@@ -686,7 +702,7 @@ class _SourceRow:
         self.bar.setObjectName(f"bar_{source.value}")
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.bar.setFormat("")
+        self.bar.setTextVisible(False)  # the counts are in the state's words: text over the chunk reads badly
         self.bar.setMinimumWidth(160)
         self.state_label = QLabel(SourceState.WAITING.value, parent)
         self.state_label.setObjectName(f"state_{source.value}")
@@ -700,7 +716,7 @@ class _SourceRow:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
         self.bar.setFormat(f"{done:,} / {total:,}")
-        self.state_label.setText(f"running: {name}")
+        self.state_label.setText(f"running {done:,} / {total:,}: {name}")
         self.state_label.setToolTip(name)
 
     def end(self, summary: RefreshSummary) -> None:
