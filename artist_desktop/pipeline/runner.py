@@ -827,7 +827,11 @@ class BatchRunner:
         except ServicePaused as paused:
             await self._pause(job, paused.pause)
         except asyncio.CancelledError:
-            if not self._stopping:
+            if self._stopping:
+                pass  # the job stays running: the next start takes it over
+            elif job.artist_id is not None:  # STORE had committed when the cancel landed: the ledger says so
+                await asyncio.shield(self._end(job, reporter, JobStatus.COMPLETE, Stage.COMPLETE, None))
+            else:
                 await asyncio.shield(self._end(job, reporter, JobStatus.CANCELLED, job.stage, CANCELLED_MESSAGE))
             raise
         except StageFailed as exc:

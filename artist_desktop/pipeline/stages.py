@@ -45,6 +45,7 @@ from artist_desktop.domain import (
     slugify,
     utcnow,
 )
+from artist_desktop.pipeline.audience import AudienceLookups, import_sources
 from artist_desktop.pipeline.coalesce import MusicBrainzLookups, waiting_message
 from artist_desktop.pipeline.media_cache import CachedMedia, MediaCache, NotAnImageError
 from artist_desktop.services import ServiceClients, ServiceError
@@ -59,6 +60,7 @@ from artist_desktop.services.errors import (
 from artist_desktop.services.images import ImageClient
 from artist_desktop.services.musicbrainz import MusicBrainzArtist
 from artist_desktop.services.spotify import SpotifyArtist, SpotifyTrack
+from artist_desktop.sources.base import ArtistFigures, FigureOutcome, MetricSource
 from artist_desktop.store import Database, repository
 
 log = logging.getLogger(__name__)
@@ -102,9 +104,12 @@ class StageDeps:
     market: str = "US"
     #: MusicBrainz lookups batched across the artists in flight (built from ``clients.musicbrainz``).
     musicbrainz: MusicBrainzLookups = field(init=False)
+    #: The audience sources an import collects, batched the same way (ListenBrainz: 1,000 artists a request).
+    audience: AudienceLookups = field(init=False)
 
     def __post_init__(self) -> None:
         self.musicbrainz = MusicBrainzLookups(self.clients.musicbrainz)
+        self.audience = AudienceLookups(import_sources(self.clients))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +159,8 @@ class ArtistImport:
     stage: Stage = Stage.INIT
     progress: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: What the details say without making the artist incomplete ("ListenBrainz: at the next refresh").
+    notes: list[str] = field(default_factory=list)
     #: Spotify's artist object stored with the job when it was picked from search results.
     spotify_artist_data: dict[str, Any] | None = None
     spotify: SpotifyArtist | None = None
@@ -161,11 +168,13 @@ class ArtistImport:
     deezer: DeezerArtist | None = None
     tracks: list[TopTrack] = field(default_factory=list)
     media: list[tuple[str, str, CachedMedia]] = field(default_factory=list)
+    #: Figures (and ids) of the audience sources collected in ANALYTICS, stored in STORE.
+    audience: list[tuple[MetricSource, ArtistFigures]] = field(default_factory=list)
     artist_id: int | None = None
 
     @property
     def details(self) -> str:
-        return "; ".join(self.warnings)
+        return "; ".join([*self.warnings, *self.notes])
 
 
 ProgressSink = Callable[[ProgressUpdate], Awaitable[None]]
@@ -351,9 +360,31 @@ async def stage_analytics(job: ArtistImport, deps: StageDeps, reporter: Reporter
     else:  # not a warning: a Development Mode app never receives them (api-facts.md)
         await reporter.report(Stage.ANALYTICS, 0.0, "Spotify followers and popularity: not available for this app")
     # Deezer fans and albums came with METADATA's Deezer answer (the search match, or the held id's artist).
+    await _audience(job, deps, reporter)
     await reporter.report(Stage.ANALYTICS, 2 / 3, "Fetching top tracks")
     job.tracks = await _top_tracks(job, deps)
     await reporter.report(Stage.ANALYTICS, 1.0, f"{len(job.tracks)} top tracks")
+
+
+async def _audience(job: ArtistImport, deps: StageDeps, reporter: Reporter) -> None:
+    """The import-time audience sources' figures for the artist (those needing its MBID wait for METADATA's)."""
+    lookups = deps.audience
+    if not lookups.sources or job.musicbrainz is None:
+        return
+    names = ", ".join(source.name.label for source in lookups.sources)
+    await reporter.report(Stage.ANALYTICS, 1 / 3, f"Collecting {names}")
+
+    async def waiting(size: int) -> None:
+        await reporter.report(Stage.ANALYTICS, 1 / 3, waiting_message(names, size))
+
+    for collected in await lookups.collect(job.name, job.musicbrainz.mbid, job.batch_ts.date(), waiting):
+        figures = collected.figures
+        if figures is not None and figures.outcome is FigureOutcome.UPDATED:
+            job.audience.append((collected.source, figures))
+        elif figures is not None and figures.outcome is FigureOutcome.FAILED:  # not found: nothing to say
+            job.notes.append(f"{collected.source.name.label}: at the next refresh ({figures.reason})")
+        elif collected.note is not None:
+            job.notes.append(collected.note)
 
 
 async def _top_tracks(job: ArtistImport, deps: StageDeps) -> list[TopTrack]:
@@ -446,6 +477,13 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
             for platform, metric_type, value in metrics:
                 # One figure per metric per UTC day: today's replaces today's, a new day adds a point.
                 await repository.upsert_metric(session, artist_id, platform, metric_type, value, job.batch_ts)
+            for source, collected in job.audience:
+                for figure in collected.figures:
+                    await repository.upsert_metric(
+                        session, artist_id, source.name, figure.metric, figure.value, job.batch_ts, day=figure.day
+                    )
+                for platform, platform_id in collected.resolved_ids.items():
+                    await _optional_id(session, job, artist_id, platform, platform_id)
             track_ids = [
                 await repository.upsert_track(
                     session,
