@@ -121,7 +121,8 @@ class MetricsActions(QObject):
     updates its tab), `run_dialog` for a run opened from the history, `history_dialog`, `matches_dialog`.
     `progress_dialog` is the one showing while work runs (None otherwise). `source_actions` holds the "Refresh
     one source" entries by source, rebuilt from `Application.metric_sources()` each time the menu opens.
-    `figures_stored` is emitted when a refresh ended (the library then shows the new figures),
+    `figures_stored` is emitted when a source of a refresh stored figures and when a refresh ended (the library
+    then shows the new figures),
     `refresh_finished` with its outcome in a sentence (`refresh_outcome`; the window notifies it when it is not
     active).
     """
@@ -303,6 +304,8 @@ class MetricsActions(QObject):
                 self.progress_dialog = None
             self._refresh_ended(task)
 
+        # The library shows each source's figures as soon as that source is done, not when the slowest one is.
+        dialog.source_finished.connect(lambda run: self.figures_stored.emit() if run.updated else None)
         work = refresh_each(application, sources, dialog, run_date=run_date, only_artist_ids=only_artist_ids)
         task = self.tasks.run(work, succeeded, failed, name=REFRESH_TASK)
         dialog.follow(task)

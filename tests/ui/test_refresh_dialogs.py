@@ -262,6 +262,8 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
 
     outcomes: list[str] = []  # what the window notifies when the user is elsewhere
     desk.actions.refresh_finished.connect(outcomes.append)
+    stored: list[bool] = []  # the library reloads as each source that stored figures ends, and at the end
+    desk.actions.figures_stored.connect(lambda: stored.append(True))
     desk.double.set_latency(0.1)  # long enough to see every row run
     progress = press_refresh_all(qtbot, desk)
     assert progress.windowTitle() == "Refreshing all metrics"
@@ -324,6 +326,7 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
     assert [row[0] for row in rows[1:]] == list(PICKED) and all(row[2].isdigit() for row in rows[1:])
     assert listenbrainz.export_label.text() == f"Exported 3 rows to {target}"
     assert outcomes == ["Metrics refresh: 8 updated, 1 failed; Last.fm skipped (no API key)"]
+    assert len(stored) == 4
 
 
 def test_retry_failed_reruns_one_source_for_its_failures_in_its_tab(
