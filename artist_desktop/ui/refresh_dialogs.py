@@ -145,12 +145,27 @@ class RefreshResultsModel(QAbstractTableModel):
         super().__init__(parent)
         self._results: list[RefreshResult] = []
         self.columns = result_columns(MetricType.FOLLOWERS)
+        self._order: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder)
 
     def set_results(self, results: Iterable[RefreshResult], headline: MetricType = MetricType.FOLLOWERS) -> None:
         self.beginResetModel()
         self._results = list(results)
         self.columns = result_columns(headline)
+        self._sort_rows()
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted here with one key per row (tens of thousands of rows in milliseconds; a proxy's comparisons
+        would each call back into Python)."""
+        self.beginResetModel()
+        self._order = (column, order)
+        self._sort_rows()
+        self.endResetModel()
+
+    def _sort_rows(self) -> None:
+        column, order = self._order
+        keys = {id(result): self.sort_key(row, column) for row, result in enumerate(self._results)}
+        self._results.sort(key=lambda result: keys[id(result)], reverse=order == Qt.SortOrder.DescendingOrder)
 
     def result_at(self, row: int) -> RefreshResult:
         return self._results[row]
@@ -204,7 +219,8 @@ class RefreshResultsModel(QAbstractTableModel):
 
 
 class ResultsFilterProxy(QSortFilterProxyModel):
-    """Sorts the results by their real values and, with `failed_only`, hides the artists that updated."""
+    """With `failed_only`, hides the artists that updated; sorting is the results model's own (`sort` passes the
+    view's header clicks on to it), by the real values."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -223,9 +239,8 @@ class ResultsFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         return not self._failed_only or not self._results().result_at(source_row).success
 
-    def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:
-        model = self._results()
-        return model.sort_key(left.row(), left.column()) < model.sort_key(right.row(), right.column())
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._results().sort(column, order)
 
 
 def _table(parent: QWidget, name: str) -> QTableView:

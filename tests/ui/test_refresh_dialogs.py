@@ -304,7 +304,9 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
     assert header(wikipedia)[2] == "Pageviews (latest day)"
     assert header(listenbrainz)[2] == "Listeners"
     assert [row[:2] for row in table(deezer)] == [[name, "Updated"] for name in PICKED]
-    assert all(row[2] for row in table(deezer))
+    deezer.view.sortByColumn(2, Qt.SortOrder.DescendingOrder)  # by fans, as numbers
+    fans = [int(row[2].replace(",", "")) for row in table(deezer)]
+    assert fans == sorted(fans, reverse=True) and len(fans) == 3
     assert table(wikipedia)[0][:2] == ["Björk", "Failed"] and table(wikipedia)[0][4]
     assert figures(listenbrainz) == ("3", "3", "0")
     # The skipped tab says why in words, with no empty table.
