@@ -627,6 +627,7 @@ class Application:
             if run.status is not RefreshStatus.SKIPPED
             else f"{run.label}: skipped ({run.reason})"
             for run in summary.runs
+            if run.run_id is not None  # a source with no artist to refresh has nothing to say
         )
         run_ids = tuple(run.run_id for run in summary.runs if run.run_id is not None)
         try:

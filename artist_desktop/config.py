@@ -90,9 +90,9 @@ class Settings(BaseSettings):
     deezer_api_url: str = "https://api.deezer.com"
     musicbrainz_api_url: str = "https://musicbrainz.org/ws/2"
     contact: str = Field(
-        "https://github.com/artist-desktop/artist-desktop",
+        "",
         description="Your e-mail or URL, sent in the User-Agent to MusicBrainz, Wikimedia and Last.fm (they block "
-        "generic ones)",
+        "generic ones; never a placeholder). Empty: MusicBrainz and Wikipedia are skipped, and the window asks",
     )
     lastfm_api_url: str = "https://ws.audioscrobbler.com"
     lastfm_api_key: SecretStr = Field(

@@ -232,7 +232,7 @@ async def shot_alerts(folder: Path) -> None:
         library.table.scrollTo(library.table.selectionModel().selectedRows()[0])
         await asyncio.sleep(0.3)
         save(window, folder / "alert-chart.png")
-        # A Deezer refresh that ends while another program is in front: the window notifies its outcome.
+        # A metrics refresh that ends while another program is in front: the window notifies its outcome.
         elsewhere = QWidget()
         elsewhere.setWindowTitle("Another program")
         elsewhere.setGeometry(900, 500, 300, 150)
@@ -248,7 +248,7 @@ async def shot_alerts(folder: Path) -> None:
             return QApplication.activeWindow() is elsewhere
 
         await wait_for(in_front, 5, "the other window in front")
-        await wait_for(lambda: window.last_notification.startswith("Deezer refresh"), 60, "the refresh's end")
+        await wait_for(lambda: window.last_notification.startswith("Metrics refresh"), 60, "the refresh's end")
         for dialog in (metrics.results_dialog, metrics.progress_dialog):
             if dialog is not None:
                 dialog.hide()

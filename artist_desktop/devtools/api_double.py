@@ -77,6 +77,8 @@ DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"
 #: The Last.fm API key the double accepts (any other answers error 10, "Invalid API key").
 DEMO_LASTFM_API_KEY = "demo-lastfm-key"
+#: The contact the double's settings carry (the double only refuses generic User-Agents, as MetaBrainz does).
+DEMO_CONTACT = "demo@artist-desktop.invalid"
 
 
 @dataclass(slots=True)
@@ -143,6 +145,7 @@ class DoubleUrls:
         if include_credentials:
             values["spotify_client_id"], values["spotify_client_secret"] = self.demo_credentials
             values["lastfm_api_key"] = DEMO_LASTFM_API_KEY
+            values["contact"] = DEMO_CONTACT
         return values
 
     def as_env(self) -> dict[str, str]:

@@ -10,15 +10,16 @@ life-span come from the artist itself (:meth:`~MusicBrainzClient.get_artist` or 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from artist_desktop import __version__
-from artist_desktop.services.errors import NotFoundError, ServiceError
+from artist_desktop.services.errors import MissingCredentialsError, NotFoundError, ServiceError
 from artist_desktop.services.http import (
     RateGate,
     RetryPolicy,
@@ -28,6 +29,8 @@ from artist_desktop.services.http import (
     shared_gate,
 )
 from artist_desktop.services.quotas import MUSICBRAINZ_QUOTA  # 1 request/s per IP (quotas.py has them all)
+
+T = TypeVar("T")
 
 #: The most ``resource`` parameters one URL lookup reads, and the largest search page: 100 artists a request.
 MAX_BATCH = 100
@@ -139,6 +142,12 @@ def _chunks(items: list[str], size: int = MAX_BATCH) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
+#: What a call says while no contact is set (the window asks for one on its first run).
+NO_CONTACT = (
+    "MusicBrainz asks who is calling: set your e-mail or URL as Contact in Settings (or ARTIST_DESKTOP_CONTACT)"
+)
+
+
 def user_agent(contact: str, app_version: str = __version__) -> str:
     """The User-Agent MusicBrainz asks for: ``AppName/version ( contact )``."""
     return f"ArtistDesktop/{app_version} ( {contact} )"
@@ -152,7 +161,7 @@ class MusicBrainzClient(ServiceClient):
     def __init__(
         self,
         api_url: str = "https://musicbrainz.org/ws/2",
-        contact: str = "https://github.com/artist-desktop/artist-desktop",
+        contact: str = "",
         app_version: str = __version__,
         *,
         http: httpx.AsyncClient | None = None,
@@ -160,8 +169,9 @@ class MusicBrainzClient(ServiceClient):
         gate: RateGate | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        if not contact.strip():
-            raise ValueError("MusicBrainz needs a contact (URL or e-mail) in the User-Agent")
+        #: The operator's e-mail or URL; empty: every call raises MissingCredentialsError before any request
+        #: (MetaBrainz blocks anonymous and generic User-Agents, ``../shared/api-facts.md``).
+        self.contact = contact.strip()
         super().__init__(
             api_url,
             http=http,
@@ -170,6 +180,11 @@ class MusicBrainzClient(ServiceClient):
             gate=gate if gate is not None else shared_gate(self.service, api_url, *MUSICBRAINZ_QUOTA),
             retry=retry,
         )
+
+    async def _call(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        if not self.contact:
+            raise MissingCredentialsError(self.service, NO_CONTACT)
+        return await super()._call(attempt)
 
     def _error_for_status(self, response: httpx.Response, not_found: str | None) -> ServiceError | None:
         if response.status_code == 503:

@@ -17,6 +17,7 @@ cancelled first; what was written stays), and any unexpected error (a bug: the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -301,12 +302,14 @@ async def _run(
     progress: SourceProgress | None,
 ) -> RefreshSummary:
     total = len(artists)
+    # Shielded: a cancel landing while the run row is being written still finds the row, and closes it.
+    starting = asyncio.ensure_future(_start(database, source, run_date))
     try:
-        async with database.session() as session:
-            run_id = await repository.start_refresh_run(session, source.name.value, run_date)
-            await session.commit()
-    except (SQLAlchemyError, OSError) as exc:
-        raise DatabaseUnavailableError(f"Cannot record the run in the database {database.url}: {exc}") from exc
+        run_id = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await _finish(database, await starting, RefreshRunStatus.CANCELLED, total, 0, 0, None)
+        raise
 
     by_id = {artist.artist_id: artist for artist in artists}
     results: dict[int, RefreshResult] = {}
@@ -367,6 +370,16 @@ async def _run(
         reason,
         source.headline,
     )
+
+
+async def _start(database: Database, source: MetricSource, run_date: datetime) -> int:
+    try:
+        async with database.session() as session:
+            run_id = await repository.start_refresh_run(session, source.name.value, run_date)
+            await session.commit()
+    except (SQLAlchemyError, OSError) as exc:
+        raise DatabaseUnavailableError(f"Cannot record the run in the database {database.url}: {exc}") from exc
+    return run_id
 
 
 async def _finish(

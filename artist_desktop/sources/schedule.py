@@ -241,7 +241,7 @@ class DailySchedule:
                 status,
                 collected.outcome,
                 self._clock.now(),
-                refresh_run_id=collected.refresh_run_ids[0] if collected.refresh_run_ids else None,
+                refresh_run_ids=collected.refresh_run_ids,
                 new_alerts=collected.new_alerts,
             )
 

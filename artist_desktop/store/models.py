@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 from artist_desktop.domain import JobStatus, Stage, utcnow
@@ -286,6 +287,8 @@ class MetricRefreshRun(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     #: Why the source was skipped or failed as a whole ("no API key", "ListenBrainz now asks for a token").
     reason: Mapped[str | None] = mapped_column(Text)
+    #: The daily schedule started it (one run per source of a collection).
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MetricRefreshResult(Base):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artist_desktop.store._sql import chunks, insert
-from artist_desktop.store.models import ScheduledRun, ScheduledRunStatus
+from artist_desktop.store.models import MetricRefreshRun, ScheduledRun, ScheduledRunStatus
 
 __all__ = ["claim", "finish", "last_run", "run_of_day", "scheduled_refresh_runs"]
 
@@ -58,10 +58,15 @@ async def finish(
     outcome: str,
     finished_at: datetime,
     *,
-    refresh_run_id: int | None = None,
+    refresh_run_ids: Sequence[int] = (),
     new_alerts: int = 0,
 ) -> None:
-    """Record how the collection ended."""
+    """Record how the collection ended, and mark the refresh runs it started (one per source) as scheduled."""
+    refresh_run_id = refresh_run_ids[0] if refresh_run_ids else None
+    if refresh_run_ids:
+        await session.execute(
+            update(MetricRefreshRun).where(MetricRefreshRun.id.in_(list(refresh_run_ids))).values(scheduled=True)
+        )
     await session.execute(
         update(ScheduledRun)
         .where(ScheduledRun.id == run_id)
@@ -91,5 +96,10 @@ async def scheduled_refresh_runs(session: AsyncSession, refresh_run_ids: Iterabl
                 select(ScheduledRun.refresh_run_id).where(ScheduledRun.refresh_run_id.in_(chunk))
             )
             if run_id is not None
+        )
+        found.update(
+            await session.scalars(
+                select(MetricRefreshRun.id).where(MetricRefreshRun.id.in_(chunk), MetricRefreshRun.scheduled)
+            )
         )
     return found

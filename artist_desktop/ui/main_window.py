@@ -55,7 +55,7 @@ from artist_desktop.ui.qt import (
 )
 from artist_desktop.ui.queue import QueuePanel
 from artist_desktop.ui.search import PickedArtist, SearchPanel
-from artist_desktop.ui.settings_dialog import SettingsDialog, offer_first_run
+from artist_desktop.ui.settings_dialog import SettingsDialog, offer_contact, offer_first_run
 from artist_desktop.ui.shortcuts import make_action
 from artist_desktop.ui.shortcuts_dialog import show_shortcuts
 from artist_desktop.ui.tasks import TaskRunner
@@ -385,6 +385,8 @@ class MainWindow(QMainWindow):
         settings = application.settings
         if not settings.demo and not settings.has_spotify_credentials:
             offer_first_run(self, self.open_settings, lambda: self.relaunch(["--demo"]))
+        elif not settings.demo and not settings.contact:
+            offer_contact(self, self.open_settings)
         if (taken := application.stream_port_taken) is not None:
             port, url = taken
             self.statusBar().showMessage(f"Port {port} is taken: the progress stream is at {url}", 15000)

@@ -321,3 +321,23 @@ def offer_first_run(
     box.buttonClicked.connect(chosen)
     box.open()
     return box
+
+
+def offer_contact(parent: QWidget, open_settings: Callable[[], object]) -> QMessageBox:
+    """No contact set: MusicBrainz and Wikimedia want to know who runs the app (they block anonymous clients and
+    ask for the operator's e-mail or URL in the User-Agent, ``../shared/api-facts.md``): enter it, or later."""
+    box = QMessageBox(parent)
+    box.setObjectName("ask_contact")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle("Who runs this app?")
+    box.setText("MusicBrainz and Wikipedia ask every app for its operator's e-mail or web address.")
+    box.setInformativeText(
+        "Until you enter yours, imports skip MusicBrainz (country, gender, life-span) and the metrics refresh "
+        "skips Wikipedia pageviews. It is sent only to those services, in the User-Agent of each request."
+    )
+    enter = box.addButton("Enter contact…", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    enter.setObjectName("enter_contact")
+    box.buttonClicked.connect(lambda button: open_settings() if button is enter else None)
+    box.open()
+    return box

@@ -14,6 +14,7 @@ from artist_desktop import __version__
 from artist_desktop.devtools.api_double import MUSICBRAINZ, ApiDouble, DoubleConfig, Fault
 from artist_desktop.devtools.generated_catalog import generated_catalog
 from artist_desktop.services import (
+    MissingCredentialsError,
     MusicBrainzClient,
     NotFoundError,
     QuotaExceededError,
@@ -66,6 +67,14 @@ async def test_an_unknown_mbid_is_not_found(double: ApiDouble) -> None:
     async with client(double) as musicbrainz:
         with pytest.raises(NotFoundError, match="MusicBrainz has no artist with id"):
             await musicbrainz.get_artist("00000000-0000-0000-0000-000000000000")
+
+
+async def test_without_a_contact_nothing_is_sent_and_the_error_says_where_to_set_it(double: ApiDouble) -> None:
+    """MetaBrainz blocks anonymous clients (api-facts.md): no request goes out until the operator says who they are."""
+    async with MusicBrainzClient(double.urls.musicbrainz_api_url, "  ", gate=fast_gate("MusicBrainz")) as musicbrainz:
+        with pytest.raises(MissingCredentialsError, match="Contact in Settings"):
+            await musicbrainz.artist_for_spotify_url(artist_named(double, "Queen").spotify_url)
+    assert double.request_count("musicbrainz") == 0
 
 
 async def test_the_user_agent_names_the_app_version_and_contact(double: ApiDouble) -> None:

@@ -75,7 +75,7 @@ def test_enter_opens_the_artists_chart_on_that_metric(qtbot: Any, alerts_window:
     chart = library.chart
     qtbot.waitUntil(lambda: target.artist_name in chart.title.text() and chart.marked_day == target.day, timeout=5000)
     assert chart.current_metric == ("deezer", "followers")
-    assert chart._plotted[0][0].titleLabel.text.startswith("Deezer followers")  # drawn, not only picked
+    assert chart._plotted[0][0].titleLabel.text.startswith("Deezer fans")  # drawn, not only picked
     assert chart.marker is not None and chart.marked_in_view()
     assert f"{target.day.isoformat()} (alert day)" in chart.hover_label.text()
 

@@ -49,7 +49,7 @@ def test_the_chart_builds_its_plots_with_the_first_history(qtbot: Any) -> None:
 
     assert chart.plots is not None and chart.plots.objectName() == "metric_chart"
     assert chart.series == {
-        "Deezer followers": {"Adele": [(day_seconds(day_1), 10.0), (day_seconds(day_2), 12.0)]},
+        "Deezer fans": {"Adele": [(day_seconds(day_1), 10.0), (day_seconds(day_2), 12.0)]},
         "Spotify popularity": {"Adele": [(day_seconds(day_1), 80.0)]},
     }
     qtbot.waitUntil(lambda: chart.plots.height() > chart.height() // 2)
@@ -79,7 +79,7 @@ def test_show_metric_switches_the_metric_and_marks_the_day_in_view(qtbot: Any) -
     assert chart.show_metric("deezer", "followers", day=days[6])
     assert chart.current_metric == ("deezer", "followers")
     plot = chart._plotted[0][0]
-    assert plot.titleLabel.text.startswith("Deezer followers")
+    assert plot.titleLabel.text.startswith("Deezer fans")
     assert chart.marker is not None and chart.marker.value() == day_seconds(days[6])
     assert chart.marked_in_view()
     assert f"<b>{days[6].isoformat()} (alert day)</b>" in chart.hover_label.text()

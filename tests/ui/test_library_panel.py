@@ -146,11 +146,11 @@ def test_export_writes_the_rows_and_columns_as_shown_plus_ids_and_dates(panel: L
     assert written == 3
     assert rows[0] == [
         "Artist",
-        "Deezer followers",
-        "Deezer followers day",
-        "Deezer followers 7d change",
-        "Deezer followers 7d %",
-        "Deezer followers 28d %",
+        "Deezer fans",
+        "Deezer fans day",
+        "Deezer fans 7d change",
+        "Deezer fans 7d %",
+        "Deezer fans 28d %",
         "Spotify id",
         "Deezer id",
         "MusicBrainz id",
@@ -167,7 +167,7 @@ def test_compare_draws_one_line_per_artist_on_a_date_axis(qtbot: Any, panel: Lib
     panel.chart.show_series("<b>Queen</b>, <b>ABBA</b> compared", series)
     ((plot, _plotted, _crosshair),) = panel.chart._plotted
     assert len(plot.listDataItems()) == 2
-    assert set(panel.chart.series["Deezer followers"]) == {"Queen", "ABBA"}
+    assert set(panel.chart.series["Deezer fans"]) == {"Queen", "ABBA"}
     assert not plot.getViewBox().menuEnabled()
 
     axis = plot.getAxis("bottom")

@@ -48,8 +48,8 @@ def test_the_table_shows_change_and_selecting_two_artists_compares_them(qtbot: A
     assert shown["Queen"] != "–" and shown["ABBA"] != "–"
 
     _select(panel, "Queen", "ABBA")
-    qtbot.waitUntil(lambda: set(panel.chart.series.get("Deezer followers", {})) == {"Queen", "ABBA"}, timeout=5000)
-    assert all(len(points) == 40 for points in panel.chart.series["Deezer followers"].values())
+    qtbot.waitUntil(lambda: set(panel.chart.series.get("Deezer fans", {})) == {"Queen", "ABBA"}, timeout=5000)
+    assert all(len(points) == 40 for points in panel.chart.series["Deezer fans"].values())
     assert "compared" in panel.chart.title.text()
     panel.indexed_box.setChecked(True)
     qtbot.waitUntil(lambda: "indexed" in panel.chart._plotted[0][0].titleLabel.text, timeout=5000)

@@ -11,7 +11,7 @@ from PySide6.QtCore import Slot
 from artist_desktop.config import load_settings, log_dir
 from artist_desktop.runtime import Runtime
 from artist_desktop.ui.main_window import MainWindow
-from artist_desktop.ui.qt import QDesktopServices, QMessageBox, QObject, QUrl
+from artist_desktop.ui.qt import QDesktopServices, QMessageBox, QObject, Qt, QUrl
 
 pytestmark = pytest.mark.gui
 
@@ -100,3 +100,26 @@ def test_help_opens_the_log_and_data_folders(qtbot: Any, isolated_user_env: Any)
         QDesktopServices.unsetUrlHandler("file")
     assert opened.urls == [str(log_dir()), str(window.settings.data_dir)]
     assert all(Path(folder).is_dir() for folder in opened.urls)
+
+
+def test_without_a_contact_the_window_asks_for_one_and_enter_opens_settings(
+    qtbot: Any, run_async: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spotify credentials but no contact: MusicBrainz and Wikipedia would be skipped, so the window asks."""
+    services = Runtime(load_settings(spotify_client_id="id", spotify_client_secret="secret"))
+    run_async(services.start())
+    window = MainWindow(services.settings)
+    qtbot.addWidget(window)
+    opened: list[bool] = []
+    monkeypatch.setattr(window, "open_settings", lambda: opened.append(True))
+    try:
+        window.attach(services.application)
+        qtbot.waitUntil(lambda: window.findChild(QMessageBox, "ask_contact") is not None, timeout=5000)
+        box = window.findChild(QMessageBox, "ask_contact")
+        assert box is not None and "e-mail or web address" in box.text()
+        assert window.findChild(QMessageBox, "first_run") is None
+        qtbot.mouseClick(box.findChild(QObject, "enter_contact"), Qt.MouseButton.LeftButton)
+        assert opened == [True]
+    finally:
+        run_async(window.detach())
+        run_async(services.stop())

@@ -1,8 +1,10 @@
 """Metric sources: a refresh result holds any source's figure (``fans`` -> ``value``, ``previous_fans`` ->
-``previous_value``), and a run row says why a source was skipped or failed (``reason``).
+``previous_value``), a run row says why a source was skipped or failed (``reason``) and whether the daily
+schedule started it (``scheduled``: a collection starts one run per source; ``scheduled_runs.refresh_run_id`` links
+only one).
 
 Existing Deezer results keep their numbers under the new names (a rename, not a copy through Python). The
-downgrade renames them back and drops ``reason``.
+downgrade renames them back and drops ``reason`` and ``scheduled``.
 
 Revision ID: 0007
 Revises: 0006
@@ -30,11 +32,13 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("metric_refresh_runs") as batch:
         batch.add_column(sa.Column("reason", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("scheduled", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
     # A plain DROP COLUMN (SQLite 3.35+): a batch rebuild would drop the runs table, and with it (ON DELETE
     # CASCADE) every result of every run.
+    op.drop_column("metric_refresh_runs", "scheduled")
     op.drop_column("metric_refresh_runs", "reason")
     with op.batch_alter_table("metric_refresh_results") as batch:
         batch.alter_column(
