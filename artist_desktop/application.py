@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, unquote, unquote_plus
 
 from artist_desktop.config import Settings
 from artist_desktop.domain import (
@@ -82,7 +82,17 @@ log = logging.getLogger(__name__)
 #: How many past refresh runs the history lists.
 HISTORY_LIMIT = 200
 #: The platforms whose artist id a person may set by hand (Spotify's is the artist's identity).
-SETTABLE_PLATFORMS = (Platform.DEEZER.value, Platform.MUSICBRAINZ.value)
+SETTABLE_PLATFORMS = (
+    Platform.DEEZER.value,
+    Platform.MUSICBRAINZ.value,
+    Platform.WIKIPEDIA.value,
+    Platform.LASTFM.value,
+)
+#: Platforms whose figures belong to the page the id names: a new id drops the old page's figures (the next refresh
+#: collects the new page's, Wikipedia 90 days back).
+_PAGE_PLATFORMS = (Platform.WIKIPEDIA.value, Platform.LASTFM.value)
+_WIKIPEDIA_LINK = re.compile(r"^(?:https?://)?en\.(?:m\.)?wikipedia\.org/wiki/(?P<title>[^?#]+)")
+_LASTFM_LINK = re.compile(r"^(?:https?://)?(?:www\.)?last\.fm/(?:[a-z]{2}/)?music/(?P<name>[^/?#]+)")
 #: A Deezer artist id, or the artist's deezer.com link (``https://www.deezer.com/fr/artist/27``).
 _DEEZER_ID = re.compile(
     r"^(?:(?:https?://)?(?:www\.)?deezer\.com/(?:[a-z]{2}(?:-[a-z]{2})?/)?artist/)?(?P<id>[1-9][0-9]{0,11})/?$"
@@ -438,14 +448,18 @@ class Application:
         return await self.enqueue(requests) if requests else []
 
     async def set_platform_id(self, artist_id: int, platform: str, platform_id: str | None) -> None:
-        """Set the artist's Deezer or MusicBrainz id by hand (an id or the artist's link), or clear it (None or
-        blank). A new id is checked with the service first.
+        """Set the artist's Deezer or MusicBrainz id, English Wikipedia article title or Last.fm name by hand (the
+        id, title or name, or the page's link), or clear it (None or blank). A new one is checked with the service
+        first; a new Wikipedia title or Last.fm name drops the figures of the old page.
 
         Raises ValueError with a sentence for a person (not an id of that platform, or another artist of the
         library has it), the service's `NotFoundError` when it has no such artist, other `ServiceError`s when
         it cannot be asked."""
         if platform not in SETTABLE_PLATFORMS:
-            raise ValueError(f"Only the Deezer and MusicBrainz ids can be set by hand, not the {platform} id.")
+            raise ValueError(
+                "Only Deezer and MusicBrainz ids, Wikipedia titles and Last.fm names can be set by hand, "
+                f"not {platform}."
+            )
         database = self._runtime.database
         if platform_id is None or not platform_id.strip():
             async with database.session() as session, session.begin():
@@ -454,11 +468,14 @@ class Application:
         checked = await self._checked_platform_id(platform, platform_id.strip())
         try:
             async with database.session() as session, session.begin():
+                before = (await repository.platform_ids_of(session, [artist_id], platform)).get(artist_id)
                 await repository.upsert_platform_id(session, artist_id, platform, checked)
+                if platform in _PAGE_PLATFORMS and before not in (None, checked):
+                    await repository.delete_metrics(session, artist_id, platform)
         except PlatformIdConflict as conflict:
             async with database.read_session() as session:
                 owner = (await repository.artist_names(session, [conflict.owner_id])).get(conflict.owner_id)
-            name = "Deezer" if platform == Platform.DEEZER.value else "MusicBrainz"
+            name = Platform(platform).label
             raise ValueError(
                 f"{name} id {checked} already belongs to {owner or 'another artist'} in the library."
             ) from None
@@ -466,6 +483,10 @@ class Application:
     async def _checked_platform_id(self, platform: str, text: str) -> str:
         """The id in ``text`` once the service confirmed it names an artist (see `set_platform_id`)."""
         clients = self._runtime.clients
+        if platform == Platform.WIKIPEDIA.value:
+            return await self._checked_wikipedia_title(text)
+        if platform == Platform.LASTFM.value:
+            return await self._checked_lastfm_name(text)
         if platform == Platform.DEEZER.value:
             match = _DEEZER_ID.fullmatch(text)
             if match is None:
@@ -483,6 +504,32 @@ class Application:
         mbid = match["id"].lower()
         await clients.musicbrainz.get_artist(mbid)
         return mbid
+
+    async def _checked_wikipedia_title(self, text: str) -> str:
+        """The article title in ``text`` (a title or an en.wikipedia.org link) once Wikimedia has pageviews for it
+        in the last 30 days; NotFoundError when it has none (no such article, or a redirect's old title)."""
+        match = _WIKIPEDIA_LINK.match(text)
+        title = unquote(match["title"]) if match else text
+        title = title.replace("_", " ").strip()
+        if not title:
+            raise ValueError("Enter the English Wikipedia article's title, or its link.")
+        wikimedia = self._runtime.clients.wikimedia
+        if wikimedia is None:
+            raise ValueError("Wikipedia is not set up in this app.")
+        yesterday = utcnow().date() - timedelta(days=1)
+        await wikimedia.daily_pageviews(title, yesterday - timedelta(days=29), yesterday)
+        return title
+
+    async def _checked_lastfm_name(self, text: str) -> str:
+        """The Last.fm artist name in ``text`` (a name or a last.fm/music link), as Last.fm writes it, once
+        ``artist.getInfo`` knows it; NotFoundError when Last.fm has no such artist."""
+        match = _LASTFM_LINK.match(text)
+        name = unquote_plus(match["name"]) if match else text.strip()
+        lastfm = self._runtime.clients.lastfm
+        if lastfm is None:
+            raise ValueError("Last.fm is not set up in this app.")
+        found = await lastfm.artist_info(name=name, autocorrect=False)
+        return found.name
 
     async def remove_artists(self, artist_ids: Sequence[int]) -> int:
         """Remove these artists with their daily figures, platform ids, top-track links and cached pictures (the

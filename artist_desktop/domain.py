@@ -493,13 +493,24 @@ class LibraryArtist:
     artist_id: int
     name: str
     country: str | None
-    spotify_id: str | None
-    deezer_id: str | None
-    musicbrainz_id: str | None
     image_url: str | None
     image_path: str | None
     updated_at: datetime
     trends: dict[tuple[str, str], MetricTrend] = field(default_factory=dict)
+    #: Every id the artist has, by platform value (``{"spotify": "…", "wikipedia": "Nirvana (band)"}``).
+    ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spotify_id(self) -> str | None:
+        return self.ids.get(Platform.SPOTIFY.value)
+
+    @property
+    def deezer_id(self) -> str | None:
+        return self.ids.get(Platform.DEEZER.value)
+
+    @property
+    def musicbrainz_id(self) -> str | None:
+        return self.ids.get(Platform.MUSICBRAINZ.value)
 
 
 @dataclass(frozen=True, slots=True)

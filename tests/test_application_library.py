@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from artist_desktop.devtools._catalog import CatalogArtist
+from artist_desktop.devtools._catalog import CatalogArtist, enwiki_title
 from artist_desktop.domain import DailyFigure, ImportRequest, JobStatus, utcnow
 from artist_desktop.export import SERIES_COLUMNS, table_columns
 from artist_desktop.runtime import Runtime
@@ -88,7 +88,7 @@ async def test_a_deezer_id_set_by_hand_is_checked_with_deezer(
         await application.set_platform_id(bare, "deezer", "999999999")
     with pytest.raises(ValueError, match=f"already belongs to {daft.name} in the library"):
         await application.set_platform_id(bare, "deezer", str(daft.deezer["id"]))
-    with pytest.raises(ValueError, match="Only the Deezer and MusicBrainz ids"):
+    with pytest.raises(ValueError, match=r"Only Deezer and MusicBrainz ids, Wikipedia titles and Last\.fm names"):
         await application.set_platform_id(bare, "spotify", daft.spotify_id)
 
     await application.set_platform_id(bare, "deezer", f" https://www.deezer.com/fr/artist/{other.deezer['id']} ")
@@ -120,6 +120,44 @@ async def test_a_musicbrainz_id_set_by_hand_is_checked_with_musicbrainz(
     await application.set_platform_id(bare, "musicbrainz", "  ")
     (row,) = await application.library_artists([bare])
     assert row.musicbrainz_id is None
+
+
+async def test_a_wikipedia_title_set_by_hand_is_checked_and_replaces_the_old_pages_figures(
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
+) -> None:
+    """The article title is stored and editable by hand (issue 19): a link or a title, checked with Wikimedia; the
+    figures of the page it replaces go (they were another article's), so the next refresh backfills the new one."""
+    artist = await add_library_artist(runtime.database, "Nirvana")
+    application = runtime.application
+    title = next(t for a in catalog_artists if a.followers and (t := enwiki_title(a)))
+    async with runtime.database.session() as session, session.begin():
+        await repository.upsert_platform_id(session, artist, "wikipedia", "Nirvana (disambiguation)")
+        await repository.upsert_metric(session, artist, "wikipedia", "pageviews", 5, utcnow() - timedelta(days=1))
+
+    with pytest.raises(NotFoundError):
+        await application.set_platform_id(artist, "wikipedia", "No Such Article Anywhere")
+    await application.set_platform_id(artist, "wikipedia", f"https://en.wikipedia.org/wiki/{title.replace(' ', '_')}")
+
+    (row,) = await application.library_artists([artist])
+    assert row.ids["wikipedia"] == title
+    assert ("wikipedia", "pageviews") not in row.trends
+
+
+async def test_a_lastfm_name_set_by_hand_is_stored_as_lastfm_spells_it(
+    runtime: Runtime, catalog_artists: list[CatalogArtist], add_library_artist: Callable[..., Awaitable[int]]
+) -> None:
+    known = catalog_artists[2]
+    artist = await add_library_artist(runtime.database, known.name)
+    application = runtime.application
+
+    with pytest.raises(NotFoundError):
+        await application.set_platform_id(artist, "lastfm", "Nobody At All 123")
+    await application.set_platform_id(
+        artist, "lastfm", f"https://www.last.fm/music/{known.name.upper().replace(' ', '+')}"
+    )
+
+    (row,) = await application.library_artists([artist])
+    assert row.ids["lastfm"] == known.name
 
 
 async def test_removing_artists_deletes_their_data_and_the_files_no_one_else_uses(

@@ -35,13 +35,11 @@ def _artist(artist_id: int, name: str, **series: list[float]) -> LibraryArtist:
         artist_id=artist_id,
         name=name,
         country=None,
-        spotify_id=f"{artist_id:022d}",
-        deezer_id=str(artist_id * 10) if artist_id % 2 else None,
-        musicbrainz_id=None,
         image_url=None,
         image_path=None,
         updated_at=datetime(2026, 11, 30, tzinfo=UTC),
         trends=trends,
+        ids={"spotify": f"{artist_id:022d}", **({"deezer": str(artist_id * 10)} if artist_id % 2 else {})},
     )
 
 

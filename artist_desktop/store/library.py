@@ -82,13 +82,11 @@ async def library_artists(session: AsyncSession, artist_ids: Iterable[int] | Non
             artist_id=artist_id,
             name=name,
             country=country,
-            spotify_id=ids[artist_id].get(Platform.SPOTIFY.value),
-            deezer_id=ids[artist_id].get(Platform.DEEZER.value),
-            musicbrainz_id=ids[artist_id].get(Platform.MUSICBRAINZ.value),
             image_url=image_url,
             image_path=_image_path(images.get(artist_id, ()), image_url),
             updated_at=updated_at,
             trends=trends.get(artist_id, {}),
+            ids=dict(ids[artist_id]),
         )
         for artist_id, name, country, image_url, updated_at in artists
     ]

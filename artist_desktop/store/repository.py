@@ -143,6 +143,15 @@ async def delete_platform_id(session: AsyncSession, artist_id: int, platform: st
     return rowcount(result) > 0
 
 
+async def delete_metrics(session: AsyncSession, artist_id: int, platform: str) -> int:
+    """Forget every figure of one platform for the artist (its id there changed: they were another page's)."""
+    return rowcount(
+        await session.execute(
+            delete(ArtistMetric).where(ArtistMetric.artist_id == artist_id, ArtistMetric.platform == platform)
+        )
+    )
+
+
 async def upsert_metric(
     session: AsyncSession,
     artist_id: int,

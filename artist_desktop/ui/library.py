@@ -73,7 +73,13 @@ PAGE_URLS = {
     Platform.MUSICBRAINZ: "https://musicbrainz.org/artist/{}",
 }
 #: Platforms whose id an analyst may set or clear by hand (validated against the service by the application).
-EDITABLE_IDS = (Platform.DEEZER, Platform.MUSICBRAINZ)
+#: The ids a person may set by hand, and what each is called in the menu ("Set Wikipedia article…").
+EDITABLE_IDS = {
+    Platform.DEEZER: "id",
+    Platform.MUSICBRAINZ: "id",
+    Platform.WIKIPEDIA: "article",
+    Platform.LASTFM: "name",
+}
 #: Metrics in the order their columns come (others follow by name).
 METRIC_ORDER = (("spotify", "followers"), ("deezer", "followers"), ("spotify", "popularity"), ("deezer", "albums"))
 COLUMNS_KEY = "library/columns"
@@ -695,19 +701,18 @@ class LibraryPanel(QWidget):
         copy.setEnabled(bool(rows))
         copy.triggered.connect(lambda: self.copy_ids(rows))
         menu.addSeparator()
-        for platform in EDITABLE_IDS:
-            name = "Deezer" if platform is Platform.DEEZER else "MusicBrainz"
-            set_action = menu.addAction(f"Set {name} id…")
+        for platform, noun in EDITABLE_IDS.items():
+            name = f"{platform.label} {noun}"
+            set_action = menu.addAction(f"Set {name}…")
             set_action.setObjectName(f"set_{platform.value}_id")
             set_action.setEnabled(single is not None)
             if single is not None:
                 set_action.triggered.connect(
                     lambda _c=False, p=platform, a=single.artist_id: self.set_id_requested.emit(a, p.value)
                 )
-            clear = menu.addAction(f"Clear {name} id")
+            clear = menu.addAction(f"Clear {name}")
             clear.setObjectName(f"clear_{platform.value}_id")
-            attribute = "deezer_id" if platform is Platform.DEEZER else "musicbrainz_id"
-            having = [row.artist_id for row in rows if getattr(row, attribute)]
+            having = [row.artist_id for row in rows if row.ids.get(platform.value)]
             clear.setEnabled(bool(having))
             clear.triggered.connect(lambda _c=False, p=platform, a=having: self.clear_id_requested.emit(a, p.value))
         menu.addSeparator()

@@ -24,10 +24,19 @@ log = logging.getLogger(__name__)
 
 __all__ = ["LibraryActions"]
 
-PLATFORM_NAMES = {Platform.DEEZER.value: "Deezer", Platform.MUSICBRAINZ.value: "MusicBrainz"}
+#: What the dialogs call each editable id ("Wikipedia article").
+PLATFORM_NAMES = {
+    Platform.DEEZER.value: "Deezer id",
+    Platform.MUSICBRAINZ.value: "MusicBrainz id",
+    Platform.WIKIPEDIA.value: "Wikipedia article",
+    Platform.LASTFM.value: "Last.fm name",
+}
 ID_HINTS = {
     Platform.DEEZER.value: "Deezer artist id (the number in deezer.com/artist/…)",
     Platform.MUSICBRAINZ.value: "MusicBrainz artist MBID (the 36-character id in musicbrainz.org/artist/…)",
+    Platform.WIKIPEDIA.value: "English Wikipedia article title, or its en.wikipedia.org link (its pageviews are "
+    "collected from the next refresh, 90 days back)",
+    Platform.LASTFM.value: "Last.fm artist name, or its last.fm/music link",
 }
 
 
@@ -134,11 +143,11 @@ class LibraryActions(QObject):
         row = next((r for r in self.panel.model.rows() if r.artist_id == artist_id), None)
         if row is None:
             return
-        current = row.deezer_id if platform == Platform.DEEZER.value else row.musicbrainz_id
+        current = row.ids.get(platform)
         name = PLATFORM_NAMES[platform]
         text, ok = QInputDialog.getText(
             self.window,
-            f"Set {name} id",
+            f"Set {name}",
             f"{ID_HINTS[platform]} for {row.name}:",
             QLineEdit.EchoMode.Normal,
             current or "",
@@ -153,13 +162,13 @@ class LibraryActions(QObject):
         name = PLATFORM_NAMES[platform]
 
         def done(_none: None) -> None:
-            self._tell(f"{name} id {'set' if platform_id else 'cleared'}")
+            self._tell(f"{name} {'set' if platform_id else 'cleared'}")
             self.reload()
 
         self.tasks.run(
             application.set_platform_id(artist_id, platform, platform_id),
             done,
-            lambda error: self._refused(f"Set {name} id", error),
+            lambda error: self._refused(f"Set {name}", error),
             name="library-set-id",
         )
 

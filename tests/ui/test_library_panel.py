@@ -32,13 +32,11 @@ def artist(artist_id: int, name: str, fans: dict[int, float], **ids: str) -> Lib
         artist_id=artist_id,
         name=name,
         country=ids.pop("country", None),
-        spotify_id=ids.get("spotify_id"),
-        deezer_id=ids.get("deezer_id"),
-        musicbrainz_id=ids.get("musicbrainz_id"),
         image_url=None,
         image_path=None,
         updated_at=datetime(2026, 11, 29, 12, tzinfo=UTC),
         trends={DEEZER_FANS: trend} if trend else {},
+        ids={key.removesuffix("_id"): value for key, value in ids.items()},
     )
 
 
@@ -222,6 +220,10 @@ def test_context_menu_offers_the_actions_for_the_selection(qtbot: Any, panel: Li
         "clear_deezer_id": True,
         "set_musicbrainz_id": False,
         "clear_musicbrainz_id": True,
+        "set_wikipedia_id": False,
+        "clear_wikipedia_id": False,  # none of them has an article title yet
+        "set_lastfm_id": False,
+        "clear_lastfm_id": False,
         "remove_artists": True,
     }
     removed: list[list[int]] = []
