@@ -643,7 +643,9 @@ class Application:
         async with self._runtime.database.read_session() as session:
             rows = await repository.refresh_results(session, run.run_id)
             results = [
-                RefreshResult(row.artist_id, row.name, row.success, row.value, row.error, row.previous_value)
+                RefreshResult(
+                    row.artist_id, row.name, row.success, row.value, row.error, row.previous_value, row.not_found
+                )
                 for row in rows
             ]
         results.sort(key=lambda result: (result.name.casefold(), result.artist_id))

@@ -74,6 +74,8 @@ class RefreshResult:
     value: int | None = None
     error: str | None = None
     previous_value: int | None = None
+    #: The service does not know this artist (no article, no such id): not a failure of the service.
+    not_found: bool = False
 
     @property
     def change(self) -> int | None:
@@ -112,6 +114,11 @@ class RefreshSummary:
         return self.status in (RefreshRunStatus.COMPLETE, RefreshRunStatus.SKIPPED)
 
     @property
+    def not_found(self) -> int:
+        """How many of :attr:`failed` the service does not know (the rest are failures proper)."""
+        return sum(1 for result in self.results if result.not_found)
+
+    @property
     def failed_artist_ids(self) -> set[int]:
         """What "Retry failed" passes back as ``only_artist_ids``."""
         return {result.artist_id for result in self.results if not result.success}
@@ -121,8 +128,9 @@ class RefreshSummary:
         return VALUE_KEYS.get(self.headline, self.headline.value)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"source", "status", "reason", "success", "total", "updated", "failed", "results": [...]}``; for
-        Deezer this is DESIGN.md's ``refresh-deezer --json`` shape (results say ``fans``) plus the first three."""
+        """``{"source", "status", "reason", "success", "total", "updated", "failed", "not_found", "results": [...]}``
+        (``failed`` counts every artist not updated, ``not_found`` those of them the service does not know); for
+        Deezer this is DESIGN.md's ``refresh-deezer --json`` shape (results say ``fans``) plus four keys."""
         return {
             "source": self.source.value,
             "status": self.status.value,
@@ -131,6 +139,7 @@ class RefreshSummary:
             "total": self.total,
             "updated": self.updated,
             "failed": self.failed,
+            "not_found": self.not_found,
             "results": [result.to_json(self.value_key) for result in self.results],
         }
 
@@ -436,6 +445,7 @@ async def _store(
                     value if outcome.outcome is FigureOutcome.UPDATED else None,
                     error,
                     previous,
+                    outcome.outcome is FigureOutcome.NOT_FOUND,
                 )
                 await _add_result(session, run_id, result)
                 await session.commit()
@@ -443,6 +453,7 @@ async def _store(
         except SQLAlchemyError as exc:
             log.warning("Could not store %s of %r: %s", source.label, artist.name, exc)
             error = _db_message(exc)
+    # Here the source failed for the artist, or the database did: a failure either way, never "not found".
     result = RefreshResult(artist.artist_id, artist.name, False, None, error, previous)
     try:
         async with database.session() as session:
@@ -494,6 +505,7 @@ async def _add_result(session: Any, run_id: int, result: RefreshResult) -> None:
         value=result.value,
         error=result.error,
         previous_value=result.previous_value,
+        not_found=result.not_found,
     )
 
 

@@ -305,6 +305,8 @@ class MetricRefreshResult(Base):
     value: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     previous_value: Mapped[int | None] = mapped_column(BigInteger)
+    #: Not a failure of the service: it does not know the artist (no Wikipedia article, no Deezer artist).
+    not_found: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ScheduledRunStatus(enum.StrEnum):

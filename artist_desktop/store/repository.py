@@ -531,8 +531,10 @@ async def add_refresh_result(
     value: int | None = None,
     error: str | None = None,
     previous_value: int | None = None,
+    not_found: bool = False,
 ) -> int:
-    """Record one artist's outcome in a run (``value``: the source's headline figure); returns the result's id."""
+    """Record one artist's outcome in a run (``value``: the source's headline figure; ``not_found``: the service
+    does not know the artist, which is no failure of it); returns the result's id."""
     result = MetricRefreshResult(
         run_id=run_id,
         artist_id=artist_id,
@@ -541,6 +543,7 @@ async def add_refresh_result(
         value=value,
         error=error,
         previous_value=previous_value,
+        not_found=not_found,
     )
     session.add(result)
     await session.flush()

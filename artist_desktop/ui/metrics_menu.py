@@ -60,8 +60,11 @@ def refresh_outcome(task: asyncio.Task[RefreshAllSummary]) -> str:
     if error is not None:
         return f"Metrics refresh stopped: {error}"
     runs = task.result().runs
-    updated, failed = sum(run.updated for run in runs), sum(run.failed for run in runs)
-    parts = [f"Metrics refresh: {updated:,} updated, {failed:,} failed"]
+    updated, not_found = sum(run.updated for run in runs), sum(run.not_found for run in runs)
+    failed = sum(run.failed for run in runs) - not_found
+    parts = [
+        f"Metrics refresh: {updated:,} updated, {failed:,} failed" + (f", {not_found:,} not found" * bool(not_found))
+    ]
     for run in runs:
         if run.status is RefreshStatus.SKIPPED:
             parts.append(f"{run.source.label} skipped ({run.reason})")

@@ -77,7 +77,7 @@ __all__ = [
 HISTORY_COLUMNS = ("Date", "Source", "Status", "Total", "Updated", "Failed", "Reason")
 MATCH_COLUMNS = ("Artist", "Deezer name", "Deezer id", "Fans")
 UNMATCHED_COLUMNS = ("Artist", "Why no id")
-UPDATED, FAILED = "Updated", "Failed"
+UPDATED, FAILED, NOT_FOUND = "Updated", "Failed", "Not found"
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 #: The results table's value column, titled after the source's headline figure.
 VALUE_TITLES = {
@@ -99,12 +99,25 @@ def result_columns(headline: MetricType) -> tuple[str, ...]:
     return ("Artist", "Status", value_title(headline), "Change", "Error")
 
 
+def outcome_counts(summary: RefreshSummary) -> str:
+    """ "40 updated, 2 failed", with the artists the service does not know apart: "10 updated, 4 not found",
+    "10 updated, 1 failed, 3 not found" (no Wikipedia article is not a failure of Wikipedia)."""
+    not_found = summary.not_found
+    failed = summary.failed - not_found
+    counts = f"{summary.updated:,} updated"
+    if failed or not not_found:
+        counts += f", {failed:,} failed"
+    if not_found:
+        counts += f", {not_found:,} not found"
+    return counts
+
+
 def tab_text(summary: RefreshSummary) -> str:
     """A source's run in a tab title: "Deezer fans · 40 updated, 2 failed", "Last.fm listeners · skipped",
     "Wikipedia pageviews · failed", "... · cancelled"."""
     if summary.status is RefreshStatus.SKIPPED:
         return f"{summary.label}{DOT}skipped"
-    counts = f"{summary.updated:,} updated, {summary.failed:,} failed"
+    counts = outcome_counts(summary)
     if summary.status is RefreshStatus.COMPLETE:
         return f"{summary.label}{DOT}{counts}"
     if summary.status is RefreshStatus.FAILED and not summary.updated:
@@ -186,7 +199,7 @@ class RefreshResultsModel(QAbstractTableModel):
         result = self._results[row]
         values: tuple[str | int | None, ...] = (
             result.name,
-            UPDATED if result.success else FAILED,
+            UPDATED if result.success else NOT_FOUND if result.not_found else FAILED,
             result.value,
             result.change,
             result.error,
@@ -213,7 +226,7 @@ class RefreshResultsModel(QAbstractTableModel):
             return self.raw(row, column) or ""
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 1 and not result.success:
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1 and not result.success and not result.not_found:
             return ERROR_COLOR
         return None
 
@@ -744,7 +757,7 @@ class _SourceRow:
             self.state, text = SourceState.FAILED, f"failed: {summary.reason or 'see the log'}"
         else:
             self.state = SourceState.DONE
-            text = f"done {summary.updated:,} updated, {summary.failed:,} failed"
+            text = f"done {outcome_counts(summary)}"
             if status is RefreshStatus.FAILED:
                 text += f" (stopped: {summary.reason})"
         if summary.total:

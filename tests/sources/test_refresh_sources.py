@@ -57,7 +57,9 @@ class Scripted:
             entry = self.script.get(artist.name)
             if entry is None:
                 continue
-            if isinstance(entry, str):
+            if isinstance(entry, str) and entry.startswith("not found:"):
+                await report(ArtistFigures.not_found(artist.artist_id, entry.removeprefix("not found: ")))
+            elif isinstance(entry, str):
                 await report(ArtistFigures.failed(artist.artist_id, entry))
             else:
                 figures, ids = entry
@@ -126,6 +128,27 @@ async def test_figures_ids_and_failures_are_stored_per_artist_with_one_run_row(d
         "success": True,
         "listeners": 500,
     }
+
+
+async def test_an_artist_the_service_does_not_know_is_not_found_apart_from_failures(database: Database) -> None:
+    for name in ("Air", "Bjork", "Cher"):
+        await _artist(database, name, musicbrainz=f"mb-{name}")
+    source = Scripted(
+        {"Air": (_listeners(1), {}), "Bjork": "not found: No such artist on Last.fm", "Cher": "Last.fm is busy"}
+    )
+
+    [run] = (await refresh_sources(database, [source], run_date=RUN)).runs
+
+    assert (run.updated, run.failed, run.not_found) == (1, 2, 1)
+    assert [(r.name, r.not_found, r.error) for r in run.results] == [
+        ("Air", False, None),
+        ("Bjork", True, "No such artist on Last.fm"),
+        ("Cher", False, "Last.fm is busy"),
+    ]
+    assert run.to_json()["not_found"] == 1
+    async with database.session() as session:
+        stored = await repository.refresh_results(session, run.run_id or 0)
+    assert [(row.name, row.not_found) for row in stored] == [("Air", False), ("Bjork", True), ("Cher", False)]
 
 
 async def test_a_source_without_its_key_is_skipped_with_the_reason_and_a_run_row(database: Database) -> None:

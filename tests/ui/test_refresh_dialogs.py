@@ -289,13 +289,13 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
     for source in (Platform.DEEZER, Platform.LISTENBRAINZ):
         assert seen[source][0].startswith("running 1 / 3: ") and bars[source][0] == "1 / 3"
         assert seen[source][-1] == DONE_3 and bars[source][-1] == "3 / 3"
-    assert seen[Platform.WIKIPEDIA][-1] == "done 2 updated, 1 failed"
+    assert seen[Platform.WIKIPEDIA][-1] == "done 2 updated, 1 not found"  # Björk has no English article
     assert seen[Platform.LASTFM] == ["skipped: no API key"]
 
     # One results dialog, a tab per source titled with its outcome and its own headline column.
     assert dialog.tab_titles() == [
         "Deezer fans · 3 updated, 0 failed",
-        "Wikipedia pageviews · 2 updated, 1 failed",
+        "Wikipedia pageviews · 2 updated, 1 not found",
         "Last.fm listeners · skipped",
         "ListenBrainz listeners · 3 updated, 0 failed",
     ]
@@ -307,7 +307,7 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
     deezer.view.sortByColumn(2, Qt.SortOrder.DescendingOrder)  # by fans, as numbers
     fans = [int(row[2].replace(",", "")) for row in table(deezer)]
     assert fans == sorted(fans, reverse=True) and len(fans) == 3
-    assert table(wikipedia)[0][:2] == ["Björk", "Failed"] and table(wikipedia)[0][4]
+    assert table(wikipedia)[0][:2] == ["Björk", "Not found"] and table(wikipedia)[0][4]
     assert figures(listenbrainz) == ("3", "3", "0")
     # The skipped tab says why in words, with no empty table.
     dialog.tab_widget.setCurrentWidget(lastfm)
@@ -327,7 +327,7 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
     assert rows[0] == ["Artist", "Status", "Listeners", "Change", "Error"]
     assert [row[0] for row in rows[1:]] == list(PICKED) and all(row[2].isdigit() for row in rows[1:])
     assert listenbrainz.export_label.text() == f"Exported 3 rows to {target}"
-    assert outcomes == ["Metrics refresh: 8 updated, 1 failed; Last.fm skipped (no API key)"]
+    assert outcomes == ["Metrics refresh: 8 updated, 0 failed, 1 not found; Last.fm skipped (no API key)"]
     assert len(stored) == 4
 
 
