@@ -307,7 +307,13 @@ def import_artists(
             outcomes = [replace(o, skipped=o.spotify_id in skipped) for o in await runner.outcomes(ids)]
             return outcomes, held, None
 
-    outcomes, held, lost = _run(go())
+    try:
+        outcomes, held, lost = _run(go())
+    except click.ClickException as exc:  # the database or Redis could not be reached at all
+        if as_json:  # a script always gets a summary to parse: nothing was queued, every artist failed to start
+            failed_start = [JobOutcome(i, "", JobStatus.ERROR, Stage.INIT, exc.message) for i in ids]
+            click.echo(json.dumps([outcome.to_json() for outcome in failed_start], indent=2))
+        raise
     failed = [outcome for outcome in outcomes if outcome.status.value not in ("complete", "queued")]
     waiting = [outcome for outcome in outcomes if outcome.status.value == "queued"]
     if as_json:

@@ -3,6 +3,7 @@ settings), no traceback on stderr (it goes to the log file, whose path is printe
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -92,3 +93,15 @@ def test_a_bad_settings_file_is_a_usage_error(isolated_user_env: Path, content: 
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert str(settings_file) in result.stderr or "concurrency" in result.stderr
+
+
+def test_import_json_when_the_database_cannot_be_reached_still_prints_a_summary(isolated_user_env: Path) -> None:
+    """Issue 15 item 7: a script gets its JSON summary whatever stops the import, here before anything started."""
+    port = _closed_port()
+    result = _command(
+        "import", SOME_ARTIST, "--json", ARTIST_DESKTOP_DATABASE_URL=f"postgresql://someone@127.0.0.1:{port}/artists"
+    )
+    line = _one_clear_line(result, 1, f"127.0.0.1:{port}")
+    [row] = json.loads(result.stdout)
+    assert (row["spotify_id"], row["status"], row["stage"]) == (SOME_ARTIST, "error", "INIT")
+    assert row["error"] and row["error"] in line
