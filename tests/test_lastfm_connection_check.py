@@ -10,7 +10,7 @@ from artist_desktop.devtools.api_double import LASTFM, ApiDouble
 
 
 async def test_the_demo_key_is_accepted_with_one_request(api_double: ApiDouble) -> None:
-    settings = load_settings(**api_double.urls.as_settings(), contact="analyst@example.org")
+    settings = load_settings(**{**api_double.urls.as_settings(), "contact": "analyst@example.org"})
     assert await check_lastfm(settings) == "Last.fm: key accepted"
     assert api_double.request_count(LASTFM) == 1
     assert "analyst@example.org" in (api_double.last_user_agent(LASTFM) or "")

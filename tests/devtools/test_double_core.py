@@ -49,7 +49,7 @@ async def test_faults_take_each_services_error_shape(api_double: ApiDouble, http
     api_double.clear_faults()
     assert (await http.get(f"{api_double.urls.spotify_api_url}/search?q=a&type=artist")).status_code == 401
     with pytest.raises(ValueError, match="unknown service"):
-        api_double.inject("lastfm", "*", Fault.http(500))
+        api_double.inject("myspace", "*", Fault.http(500))
 
 
 async def test_latency_slows_every_request(http: httpx.AsyncClient) -> None:

@@ -79,5 +79,6 @@ def offline_desktop(
         spotify_client_secret="unused",
         spotify_api_url="http://127.0.0.1:9/v1",
         spotify_accounts_url="http://127.0.0.1:9",
+        contact="analyst@example.org",  # a set-up app: no first-run question over the window
     )
     yield from _open(qtbot, run_async, Runtime(settings, clients=fast_clients(settings)), None)
