@@ -391,15 +391,25 @@ async def _start(database: Database, source: MetricSource, run_date: datetime) -
     return run_id
 
 
+#: Attempts at closing a run row while the database is busy (several sources finish at once on SQLite).
+FINISH_ATTEMPTS = 5
+
+
 async def _finish(
     database: Database, run_id: int, status: RefreshRunStatus, total: int, updated: int, failed: int, reason: str | None
 ) -> None:
-    try:
-        async with database.session() as session:
-            await repository.finish_refresh_run(session, run_id, status, total, updated, failed, reason)
-            await session.commit()
-    except SQLAlchemyError as exc:
-        log.warning("Could not close refresh run %s: %s", run_id, exc)
+    """Close the run row; a busy database is waited for a few times, so no row stays "running" after its run."""
+    for attempt in range(1, FINISH_ATTEMPTS + 1):
+        try:
+            async with database.session() as session:
+                await repository.finish_refresh_run(session, run_id, status, total, updated, failed, reason)
+                await session.commit()
+            return
+        except SQLAlchemyError as exc:
+            if attempt == FINISH_ATTEMPTS:
+                log.warning("Could not close refresh run %s: %s", run_id, exc)
+                return
+            await asyncio.sleep(0.2 * attempt)
 
 
 def _headline(source: MetricSource, outcome: ArtistFigures) -> int | None:

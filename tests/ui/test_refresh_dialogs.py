@@ -383,7 +383,7 @@ def test_esc_cancels_the_refresh_and_the_history_lists_every_source(
     qtbot.keyClick(desk.window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
     history = desk.actions.history_dialog
     assert history is not None and history.isVisible()
-    qtbot.waitUntil(lambda: any(row[2] == "Cancelled" for row in history.rows()), timeout=5000)
+    qtbot.waitUntil(lambda: any(row[1:3] == ["Deezer", "Cancelled"] for row in history.rows()), timeout=5000)
     rows = history.rows()
     by_source: dict[str, list[list[str]]] = {}
     for row in rows:

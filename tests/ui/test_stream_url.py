@@ -48,6 +48,7 @@ def test_copy_stream_url_puts_the_live_address_on_the_clipboard_and_stop_frees_t
         spotify_client_secret="unused",
         spotify_api_url="http://127.0.0.1:9/v1",
         spotify_accounts_url="http://127.0.0.1:9",
+        contact="analyst@example.org",
     )
     services = Runtime(settings, clients=fast_clients(settings), with_sse=True)
     run_async(services.start())
@@ -125,6 +126,7 @@ def test_a_taken_port_is_replaced_and_the_status_bar_says_so(
             spotify_client_secret="unused",
             spotify_api_url="http://127.0.0.1:9/v1",
             spotify_accounts_url="http://127.0.0.1:9",
+            contact="analyst@example.org",
         )
         services = Runtime(settings, clients=fast_clients(settings), with_sse=True)
         run_async(services.start())
