@@ -218,6 +218,8 @@ class RefreshRunRow:
     scheduled: bool = False
     source: Platform = Platform.DEEZER
     reason: str | None = None
+    #: How many of ``failed`` the service does not know (no article, no such id): not failures of the service.
+    not_found: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,6 +625,7 @@ class Application:
         async with self._runtime.database.read_session() as session:
             runs = await repository.list_refresh_runs(session, source.value if source else None, limit)
             scheduled = await scheduled_runs.scheduled_refresh_runs(session, [run.id for run in runs])
+            not_found = await repository.not_found_counts(session, [run.id for run in runs])
             return [
                 RefreshRunRow(
                     run.id,
@@ -634,6 +637,7 @@ class Application:
                     run.id in scheduled,
                     Platform(run.platform),
                     run.reason,
+                    not_found.get(run.id, 0),
                 )
                 for run in runs
             ]
@@ -672,7 +676,7 @@ class Application:
         Raises as `refresh_metrics` (`NothingToRefresh` when no source has an artist, ...)."""
         summary = await self.refresh_metrics()
         outcome = "; ".join(
-            f"{run.label}: {run.updated} of {run.total} updated, {run.failed} failed"
+            f"{run.label}: {run.counts_text()} (of {run.total})"
             if run.status is not RefreshStatus.SKIPPED
             else f"{run.label}: skipped ({run.reason})"
             for run in summary.runs

@@ -479,7 +479,7 @@ def _refresh(ctx: click.Context, source_names: tuple[str, ...] | None, as_json: 
             for result in run.results:
                 outcome = f"{result.value:,} fans" if result.success and result.value is not None else result.error
                 click.echo(f"{result.name}: {outcome}")
-            click.echo(f"{run.updated} of {run.total} updated, {run.failed} failed.")
+            click.echo(f"{run.counts_text()} (of {run.total}).")
         ctx.exit(EXIT_OK if run.success else EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
@@ -489,10 +489,11 @@ def _refresh(ctx: click.Context, source_names: tuple[str, ...] | None, as_json: 
                 click.echo(f"{run.label}: skipped: {run.reason}")
                 continue
             state = "" if run.status is RefreshStatus.COMPLETE else f" ({run.status.value}: {run.reason})"
-            click.echo(f"{run.label}: {run.updated} of {run.total} updated, {run.failed} failed{state}")
-            failures = [result for result in run.results if not result.success]
+            left_out = f"; {run.left_out_text}" if run.left_out_text else ""
+            click.echo(f"{run.label}: {run.counts_text()} (of {run.total}{left_out}){state}")
+            failures = sorted((result for result in run.results if not result.success), key=lambda r: r.not_found)
             for result in failures[:FAILURES_SHOWN]:
-                click.echo(f"  {result.name}: {result.error}")
+                click.echo(f"  {result.name}: {'not found: ' if result.not_found else ''}{result.error}")
             if len(failures) > FAILURES_SHOWN:
                 click.echo(f"  ... and {len(failures) - FAILURES_SHOWN} more (--json lists every one)")
     ctx.exit(EXIT_OK if summary.success else EXIT_FAILED)

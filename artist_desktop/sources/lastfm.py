@@ -121,8 +121,8 @@ class LastfmSource:
     async def _resolve(self, artist: SourceArtist) -> LastfmArtist | str:
         """Last.fm's artist, or the reason an answer was rejected (raises NotFoundError when nothing matched)."""
         stored = (artist.platform_id or "").strip()
-        if stored:
-            return self._checked(artist, await self._client.artist_info(name=stored, autocorrect=False))
+        if stored:  # accepted once (its MBID matched or was empty) or set by hand in the Library: trusted
+            return await self._client.artist_info(name=stored, autocorrect=False)
         mbid = (artist.mbid or "").strip()
         if not mbid:
             raise NotFoundError(self._client.service, "no MBID or Last.fm name")
@@ -137,7 +137,10 @@ class LastfmSource:
         """``found`` when its MBID is empty or the artist's, else why it is someone else."""
         if not artist.mbid or found.mbid is None or _same_mbid(found.mbid, artist.mbid):
             return found
-        return f"Last.fm's {found.name!r} is another artist (MBID {found.mbid}, not {artist.mbid.strip()})"
+        return (
+            f"Last.fm's {found.name!r} is another artist of that name (its MusicBrainz id differs): if Last.fm has "
+            "this one under another name, set it by hand (Library: Set Last.fm name)"
+        )
 
     @staticmethod
     def _nothing_found(artist: SourceArtist) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ _SHARED_IDS = (Platform.MUSICBRAINZ, Platform.WIKIDATA)
 #: Words of a source run without any artist to refresh.
 NOTHING_FOR = {Platform.DEEZER: "No artists with a Deezer id — use Find Deezer ids first"}
 NOTHING = "No artist in the library has an id this source can use (a MusicBrainz id)"
+#: Which artists a source leaves out, in words (the others need a MusicBrainz id).
+UNSERVED_FOR = {Platform.DEEZER: "without a Deezer id"}
 #: A source returned without reporting an artist: a bug of the source, said as such.
 NOT_REPORTED = "No answer for this artist (the source skipped it)"
 
@@ -85,10 +88,12 @@ class RefreshResult:
         return self.value - self.previous_value
 
     def to_json(self, value_key: str = "value") -> dict[str, Any]:
-        """``{artist_id, name, success: true, <value_key>}`` or ``{..., success: false, error}``."""
+        """``{artist_id, name, success: true, <value_key>}``, ``{..., success: false, error}``, or with
+        ``"not_found": true`` added when the service does not know the artist."""
         if self.success:
             return {"artist_id": self.artist_id, "name": self.name, "success": True, value_key: self.value}
-        return {"artist_id": self.artist_id, "name": self.name, "success": False, "error": self.error}
+        failed = {"artist_id": self.artist_id, "name": self.name, "success": False, "error": self.error}
+        return failed | {"not_found": True} if self.not_found else failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,16 @@ class RefreshSummary:
     label: str = "Deezer fans"
     reason: str | None = None
     headline: MetricType = MetricType.FOLLOWERS
+    #: Library artists this source could not take (no MusicBrainz id, no Deezer id): not part of ``total``.
+    unserved: int = 0
+
+    @property
+    def left_out_text(self) -> str | None:
+        """ "1 artist without a MusicBrainz id left out", or None when every artist was taken."""
+        if not self.unserved:
+            return None
+        what = UNSERVED_FOR.get(self.source, "without a MusicBrainz id")
+        return f"{self.unserved:,} artist{'s' * (self.unserved != 1)} {what} left out"
 
     @property
     def success(self) -> bool:
@@ -115,8 +130,23 @@ class RefreshSummary:
 
     @property
     def not_found(self) -> int:
-        """How many of :attr:`failed` the service does not know (the rest are failures proper)."""
+        """How many of :attr:`failed` the service does not know (the rest are :attr:`failures`)."""
         return sum(1 for result in self.results if result.not_found)
+
+    @property
+    def failures(self) -> int:
+        """Artists the service failed for (errors, refusals), apart from those it does not know."""
+        return self.failed - self.not_found
+
+    def counts_text(self) -> str:
+        """The run's outcome in words, one wording for every surface: "40 updated, 2 failed", "10 updated, 4 not
+        found", "10 updated, 1 failed, 3 not found" (an artist Wikipedia has no article for is not a failure)."""
+        counts = f"{self.updated:,} updated"
+        if self.failures or not self.not_found:
+            counts += f", {self.failures:,} failed"
+        if self.not_found:
+            counts += f", {self.not_found:,} not found"
+        return counts
 
     @property
     def failed_artist_ids(self) -> set[int]:
@@ -128,9 +158,10 @@ class RefreshSummary:
         return VALUE_KEYS.get(self.headline, self.headline.value)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"source", "status", "reason", "success", "total", "updated", "failed", "not_found", "results": [...]}``
-        (``failed`` counts every artist not updated, ``not_found`` those of them the service does not know); for
-        Deezer this is DESIGN.md's ``refresh-deezer --json`` shape (results say ``fans``) plus four keys."""
+        """``{"source", "status", "reason", "success", "total", "updated", "failed", "not_found", "unserved",
+        "results": [...]}``: ``updated + failed + not_found == total``; ``not_found`` the artists the service does not
+        know (their results say ``"not_found": true``); ``unserved`` library artists left out (no id to ask with).
+        For Deezer this is DESIGN.md's ``refresh-deezer --json`` shape (results say ``fans``) plus five keys."""
         return {
             "source": self.source.value,
             "status": self.status.value,
@@ -138,8 +169,9 @@ class RefreshSummary:
             "success": self.success,
             "total": self.total,
             "updated": self.updated,
-            "failed": self.failed,
+            "failed": self.failures,
             "not_found": self.not_found,
+            "unserved": self.unserved,
             "results": [result.to_json(self.value_key) for result in self.results],
         }
 
@@ -281,16 +313,16 @@ async def _refresh_one(
     reason = source.skip_reason()
     if reason is not None:
         return await _record_skip(database, source, run_date, reason)
-    served = [
-        artist
-        for artist in artists[source.name]
-        if source.serves(artist) and (only_artist_ids is None or artist.artist_id in only_artist_ids)
+    asked = [
+        artist for artist in artists[source.name] if only_artist_ids is None or artist.artist_id in only_artist_ids
     ]
+    served = [artist for artist in asked if source.serves(artist)]
     if not served:
         return _skipped(source, run_date, NOTHING_FOR.get(source.name, NOTHING))
     try:
         async with run_lock(database, lock_name(source.name), holder):
-            return await _run(database, source, served, run_date, progress)
+            summary = await _run(database, source, served, run_date, progress)
+            return dataclasses.replace(summary, unserved=len(asked) - len(served))
     except LockHeld as held:
         if alone:
             raise
@@ -447,6 +479,8 @@ async def _store(
                     await _store_figures(session, source, artist.artist_id, outcome, run_date)
                     if value is None:  # nothing new (a daily series already up to date): the stored figure
                         value = previous
+                        previous = await _previous_day_value(session, source, artist.artist_id)
+                    elif previous is None:  # nothing replaced (a first collection): the day before, if any
                         previous = await _previous_day_value(session, source, artist.artist_id)
                 result = RefreshResult(
                     artist.artist_id,

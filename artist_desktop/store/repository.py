@@ -582,6 +582,19 @@ async def list_refresh_runs(
     return list(await session.scalars(stmt.execution_options(populate_existing=True)))
 
 
+async def not_found_counts(session: AsyncSession, run_ids: Iterable[int]) -> dict[int, int]:
+    """run id -> how many of its results are "not found" (runs without any are absent)."""
+    found: dict[int, int] = {}
+    for chunk in chunks(list(run_ids)):
+        rows = await session.execute(
+            select(MetricRefreshResult.run_id, func.count())
+            .where(MetricRefreshResult.run_id.in_(chunk), MetricRefreshResult.not_found)
+            .group_by(MetricRefreshResult.run_id)
+        )
+        found.update({run_id: count for run_id, count in rows})
+    return found
+
+
 async def refresh_results(session: AsyncSession, run_id: int) -> list[MetricRefreshResult]:
     """One run's per-artist results in the order they were recorded."""
     return list(

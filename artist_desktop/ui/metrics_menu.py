@@ -61,10 +61,9 @@ def refresh_outcome(task: asyncio.Task[RefreshAllSummary]) -> str:
         return f"Metrics refresh stopped: {error}"
     runs = task.result().runs
     updated, not_found = sum(run.updated for run in runs), sum(run.not_found for run in runs)
-    failed = sum(run.failed for run in runs) - not_found
-    parts = [
-        f"Metrics refresh: {updated:,} updated, {failed:,} failed" + (f", {not_found:,} not found" * bool(not_found))
-    ]
+    failures = sum(run.failures for run in runs)
+    counts = f"{updated:,} updated, {failures:,} failed" + (f", {not_found:,} not found" if not_found else "")
+    parts = [f"Metrics refresh: {counts}"]
     for run in runs:
         if run.status is RefreshStatus.SKIPPED:
             parts.append(f"{run.source.label} skipped ({run.reason})")

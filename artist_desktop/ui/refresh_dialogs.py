@@ -74,7 +74,7 @@ __all__ = [
     "value_title",
 ]
 
-HISTORY_COLUMNS = ("Date", "Source", "Status", "Total", "Updated", "Failed", "Reason")
+HISTORY_COLUMNS = ("Date", "Source", "Status", "Total", "Updated", "Failed", "Not found", "Reason")
 MATCH_COLUMNS = ("Artist", "Deezer name", "Deezer id", "Fans")
 UNMATCHED_COLUMNS = ("Artist", "Why no id")
 UPDATED, FAILED, NOT_FOUND = "Updated", "Failed", "Not found"
@@ -94,22 +94,21 @@ def value_title(headline: MetricType) -> str:
     return VALUE_TITLES.get(headline, headline.value.replace("_", " ").capitalize())
 
 
+#: What the Change column compares (its header's tooltip).
+CHANGE_TIP = (
+    "Against the figure this refresh replaced: an earlier refresh of the same day, else the latest earlier day's "
+    "(for a first collection, the day before in the series collected)"
+)
+
+
 def result_columns(headline: MetricType) -> tuple[str, ...]:
     """The results table's columns (and the CSV header) for a source whose headline figure is ``headline``."""
     return ("Artist", "Status", value_title(headline), "Change", "Error")
 
 
 def outcome_counts(summary: RefreshSummary) -> str:
-    """ "40 updated, 2 failed", with the artists the service does not know apart: "10 updated, 4 not found",
-    "10 updated, 1 failed, 3 not found" (no Wikipedia article is not a failure of Wikipedia)."""
-    not_found = summary.not_found
-    failed = summary.failed - not_found
-    counts = f"{summary.updated:,} updated"
-    if failed or not not_found:
-        counts += f", {failed:,} failed"
-    if not_found:
-        counts += f", {not_found:,} not found"
-    return counts
+    """ "40 updated, 2 failed", "10 updated, 4 not found": `RefreshSummary.counts_text`, the one wording."""
+    return summary.counts_text()
 
 
 def tab_text(summary: RefreshSummary) -> str:
@@ -192,6 +191,8 @@ class RefreshResultsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.columns[section]
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == 3:
+            return CHANGE_TIP
         return None
 
     def raw(self, row: int, column: int) -> str | int | None:
@@ -366,7 +367,10 @@ class SourceResultsTab(QWidget):
         self.reason_label.setVisible(bool(why))
         self.total_label.setText(f"{summary.total:,}")
         self.updated_label.setText(f"{summary.updated:,}")
-        self.failed_label.setText(f"{summary.failed:,}")
+        self.failed_label.setText(
+            f"{summary.failures:,}"
+            + (f"  ({summary.not_found:,} not found: no page or id there)" if summary.not_found else "")
+        )
         self.model.set_results(summary.results, summary.headline)
         has_rows = bool(summary.results)
         for widget in (self.view, self.failed_only, self.export_button, self.figures):
@@ -575,7 +579,8 @@ class RefreshHistoryDialog(QDialog):
                     _item(status),
                     _item(f"{run.total:,}", right=True),
                     _item(f"{run.updated:,}", right=True),
-                    _item(f"{run.failed:,}", right=True),
+                    _item(f"{run.failed - run.not_found:,}", right=True),
+                    _item(f"{run.not_found:,}", right=True),
                     reason,
                 ]
             )
@@ -757,7 +762,7 @@ class _SourceRow:
             self.state, text = SourceState.FAILED, f"failed: {summary.reason or 'see the log'}"
         else:
             self.state = SourceState.DONE
-            text = f"done {outcome_counts(summary)}"
+            text = f"done: {outcome_counts(summary)}"
             if status is RefreshStatus.FAILED:
                 text += f" (stopped: {summary.reason})"
         if summary.total:

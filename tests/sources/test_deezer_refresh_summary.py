@@ -47,6 +47,7 @@ def test_summary_json_success_means_the_run_completed(status: RefreshStatus, suc
         "updated": 1,
         "failed": 1,
         "not_found": 0,
+        "unserved": 0,
         "results": [r.to_json("fans") for r in results],
     }
     assert summary.failed_artist_ids == {2}

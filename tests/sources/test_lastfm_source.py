@@ -99,24 +99,25 @@ async def test_a_name_matched_artist_whose_mbid_differs_is_rejected(double: ApiD
     result = (await collect(LastfmSource(client), [row(air, 3)]))[3]
     assert result.outcome is FigureOutcome.NOT_FOUND and not result.figures
     assert result.reason is not None
-    assert "another artist" in result.reason and double.lastfm.namesake_mbid("Air") in result.reason
+    assert "another artist of that name" in result.reason and "Set Last.fm name" in result.reason
     assert result.resolved_ids == {}  # the namesake's name is not stored as Air's
 
 
-async def test_a_hand_set_name_is_looked_up_as_it_is(double: ApiDouble, client: LastfmClient) -> None:
+async def test_a_stored_or_hand_set_name_is_looked_up_as_it_is_and_trusted(double: ApiDouble, client: LastfmClient) -> None:
     bjork = named(double, "Björk")
     source = LastfmSource(client)
     results = await collect(
         source,
         [
             row(bjork, 1, platform_id="Björk"),
-            row(named(double, "Radiohead"), 2, platform_id="Björk"),  # a hand-set name of another artist
+            row(named(double, "Air"), 2, platform_id="Air"),  # the analyst says this page is theirs: trusted
             row(named(double, "Stromae"), 3, platform_id="Stromae", mbid=False),  # no MBID to check
         ],
     )
     assert results[1].outcome is FigureOutcome.UPDATED
     assert results[1].figures[0].value == double.lastfm.figures(bjork)[0]
-    assert results[2].outcome is FigureOutcome.NOT_FOUND and "another artist" in (results[2].reason or "")
+    # A stored name was accepted once or set by hand: no MBID check overrules the analyst (the namesake's page).
+    assert results[2].outcome is FigureOutcome.UPDATED
     assert results[3].outcome is FigureOutcome.UPDATED
     assert double.request_count(LASTFM) == 3  # a stored name: one request, never the MBID
     # no autocorrect on a stored name: Last.fm's spelling is what was stored

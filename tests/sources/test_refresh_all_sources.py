@@ -117,6 +117,9 @@ def test_the_refresh_command_without_a_lastfm_key_exits_0_and_says_skipped(
     states = {run["source"]: (run["status"], run["reason"]) for run in summary["sources"]}
     assert states["lastfm"] == ("skipped", "no API key")
     assert {states[name][0] for name in ("deezer", "wikipedia", "listenbrainz")} == {"complete"}
+    for run in summary["sources"]:  # every artist counted once: updated, failed or not found
+        assert run["updated"] + run["failed"] + run["not_found"] == run["total"], run
+        assert run["not_found"] == sum(1 for row in run["results"] if row.get("not_found")), run
     deezer = next(run for run in summary["sources"] if run["source"] == "deezer")
     assert (deezer["total"], deezer["updated"]) == (2, 2)
     assert {row["name"] for row in deezer["results"]} == {"Daft Punk", "Radiohead"}

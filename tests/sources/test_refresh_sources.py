@@ -178,8 +178,8 @@ async def test_a_daily_series_backfills_90_days_then_adds_one_the_next_day(datab
         series = (await library.metric_series(session, [air], "wikipedia", "pageviews"))[air]
     assert len(series) == 91
     assert series[0].day == TODAY - timedelta(days=90) and series[-1].day == TODAY
-    # The headline is the latest day's figure, its change against the day before.
-    assert [(r.value, r.previous_value) for r in first.runs[0].results] == [(99, None)]
+    # The headline is the latest day's figure, its change against the day before (in the backfill, the first time).
+    assert [(r.value, r.previous_value) for r in first.runs[0].results] == [(99, 98)]
     assert [(r.value, r.previous_value) for r in second.runs[0].results] == [(10, 99)]
 
 

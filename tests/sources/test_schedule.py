@@ -254,7 +254,7 @@ async def test_the_applications_collection_is_marked_scheduled_in_the_history(
     status = await application.schedule_status()
     assert status.enabled and status.last is not None
     assert status.last.status is ScheduledRunStatus.COMPLETE
-    assert status.last.outcome == "Deezer fans: 1 of 1 updated, 0 failed"
+    assert status.last.outcome == "Deezer fans: 1 updated, 0 failed (of 1)"
     assert not runtime.schedule_running  # the fixture's runtime is a one-shot command's: no schedule
 
 

@@ -101,7 +101,7 @@ def desk(
 #: article for Björk (its run reports her as failed), the others have figures everywhere.
 PICKED = ("Björk", "Daft Punk", "Radiohead")
 SOURCES = (Platform.DEEZER, Platform.WIKIPEDIA, Platform.LASTFM, Platform.LISTENBRAINZ)
-DONE_3 = "done 3 updated, 0 failed"
+DONE_3 = "done: 3 updated, 0 failed"
 
 
 @dataclass
@@ -289,7 +289,7 @@ def test_refresh_all_shows_a_row_per_source_and_last_fm_without_a_key_is_skipped
     for source in (Platform.DEEZER, Platform.LISTENBRAINZ):
         assert seen[source][0].startswith("running 1 / 3: ") and bars[source][0] == "1 / 3"
         assert seen[source][-1] == DONE_3 and bars[source][-1] == "3 / 3"
-    assert seen[Platform.WIKIPEDIA][-1] == "done 2 updated, 1 not found"  # Björk has no English article
+    assert seen[Platform.WIKIPEDIA][-1] == "done: 2 updated, 1 not found"  # Björk has no English article
     assert seen[Platform.LASTFM] == ["skipped: no API key"]
 
     # One results dialog, a tab per source titled with its outcome and its own headline column.
@@ -390,10 +390,10 @@ def test_esc_cancels_the_refresh_and_the_history_lists_every_source(
         by_source.setdefault(row[1], []).append(row)
     assert set(by_source) == {"Deezer", "Wikipedia", "Last.fm", "ListenBrainz"}
     # Newest first: the cancelled Deezer run, then the first refresh's runs; Last.fm skipped with the reason.
-    assert by_source["Deezer"][0][2] == "Cancelled" and by_source["Deezer"][1][2:6] == ["Complete", "3", "3", "0"]
-    assert {(row[2], row[6]) for row in by_source["Last.fm"]} == {("Skipped", "no API key")}
-    assert by_source["Wikipedia"][-1][2:6] == ["Complete", "3", "2", "1"]
-    assert by_source["ListenBrainz"][-1][2:6] == ["Complete", "3", "3", "0"]
+    assert by_source["Deezer"][0][2] == "Cancelled" and by_source["Deezer"][1][2:7] == ["Complete", "3", "3", "0", "0"]
+    assert {(row[2], row[7]) for row in by_source["Last.fm"]} == {("Skipped", "no API key")}
+    assert by_source["Wikipedia"][-1][2:7] == ["Complete", "3", "2", "0", "1"]  # Björk: not found, no failure
+    assert by_source["ListenBrainz"][-1][2:7] == ["Complete", "3", "3", "0", "0"]
 
     # Opening a run shows it in the results dialog: the Last.fm skip, then the first Deezer run.
     history.view.selectRow(rows.index(by_source["Last.fm"][0]))
