@@ -103,7 +103,9 @@ async def test_a_name_matched_artist_whose_mbid_differs_is_rejected(double: ApiD
     assert result.resolved_ids == {}  # the namesake's name is not stored as Air's
 
 
-async def test_a_stored_or_hand_set_name_is_looked_up_as_it_is_and_trusted(double: ApiDouble, client: LastfmClient) -> None:
+async def test_a_stored_or_hand_set_name_is_looked_up_as_it_is_and_trusted(
+    double: ApiDouble, client: LastfmClient
+) -> None:
     bjork = named(double, "Björk")
     source = LastfmSource(client)
     results = await collect(
