@@ -849,7 +849,8 @@ class BatchRunner:
                 await self._end(job, reporter, JobStatus.ERROR, job.stage, f"Unexpected error: {exc}")
         else:
             self._spotify_failures = 0
-            await self._end(job, reporter, JobStatus.COMPLETE, Stage.COMPLETE, None)
+            # Shielded: the artist is stored, so a cancel landing now must not leave its job to be closed "cancelled".
+            await asyncio.shield(self._end(job, reporter, JobStatus.COMPLETE, Stage.COMPLETE, None))
 
     # -- pausing the queue -------------------------------------------------------------------------
     async def pause_queue(self, reason: str = "paused by you", *, outage: bool = False) -> None:

@@ -22,6 +22,7 @@ holds is left out with a warning, and STORE completes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -456,7 +457,9 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
         metrics.append((Platform.SPOTIFY, MetricType.FOLLOWERS, spotify.followers))
     if spotify.popularity is not None:
         metrics.append((Platform.SPOTIFY, MetricType.POPULARITY, spotify.popularity))
-    try:
+
+    async def write() -> int:
+        nonlocal record, deezer
         async with deps.database.session() as session, session.begin():
             existing = await repository.find_artist_id_by_platform(session, Platform.SPOTIFY, spotify.id)
             if existing is not None:
@@ -510,7 +513,16 @@ async def stage_store(job: ArtistImport, deps: StageDeps, reporter: Reporter) ->
                     content_type=cached.content_type,
                     size_bytes=cached.size_bytes,
                 )
+        return artist_id
+
+    # Shielded: a cancel landing while the transaction commits waits for it to end, so the job can say what was
+    # stored (the runner ends a job whose artist was saved as complete, whatever cancelled it afterwards).
+    writing = asyncio.ensure_future(write())
+    try:
+        artist_id = await asyncio.shield(writing)
     except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            job.artist_id = await writing
         raise
     except Exception as exc:
         log.exception("saving %s failed", job.spotify_id)

@@ -126,14 +126,14 @@ async def test_cancel_all_leaves_nothing_half_written_and_retry_completes(
     services: Runtime, api_double: ApiDouble, catalog_artists: list[CatalogArtist]
 ) -> None:
     artists = catalog_artists[:12]
-    api_double.set_latency(0.05)
+    api_double.set_latency(0.1)
     await services.runner.enqueue([(a.spotify_id, a.name) for a in artists])
     run = asyncio.create_task(services.runner.run_until_idle())
 
     async def some_complete() -> None:
         while True:
             outcomes = await services.runner.outcomes()
-            if sum(o.status is JobStatus.COMPLETE for o in outcomes) >= 2:
+            if any(o.status is JobStatus.COMPLETE for o in outcomes):
                 return
             await asyncio.sleep(0.02)
 

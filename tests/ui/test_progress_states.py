@@ -77,7 +77,10 @@ def test_counts_per_state_after_a_mixed_batch(
     model, panel = window.progress_model, window.progress_panel
     _publish(run_async, redis_url, redis_prefix, _mixed_batch())
     qtbot.waitUntil(lambda: model.counts().total == 10 and model.counts().running == 1, timeout=5000)
-    qtbot.waitUntil(lambda: window.overall_label.text().startswith("3/10 done"), timeout=2000)
+    # The header, bar and actions follow the model on the window's repaint tick: wait for the tick that shows it.
+    qtbot.waitUntil(lambda: "3 cancelled" in panel.summary.text() and "1 running" in panel.summary.text(), timeout=3000)
+    full = "3/10 done, 1 with warnings, 2 failed, 3 cancelled"
+    qtbot.waitUntil(lambda: window.overall_label.text() == full and window.overall_progress.value() == 34, timeout=3000)
     counts = model.counts()
     assert (counts.queued, counts.running, counts.waiting) == (1, 1, 0)
     assert (counts.complete, counts.warnings, counts.failed, counts.cancelled) == (2, 1, 2, 3)
@@ -125,6 +128,8 @@ def test_the_filter_shows_active_failed_or_done_rows_and_the_counts_stay_whole(
     model, panel = window.progress_model, window.progress_panel
     _publish(run_async, redis_url, redis_prefix, _mixed_batch())
     qtbot.waitUntil(lambda: model.counts().total == 10 and model.counts().running == 1, timeout=5000)
+    # The header, bar and actions follow the model on the window's repaint tick: wait for the tick that shows it.
+    qtbot.waitUntil(lambda: "3 cancelled" in panel.summary.text() and "1 running" in panel.summary.text(), timeout=3000)
 
     expected = {
         ProgressFilter.ACTIVE: [RUNNING, QUEUED],
@@ -211,6 +216,8 @@ def test_actions_apply_only_to_what_they_can_change_and_a_key_that_does_nothing_
     model, panel = window.progress_model, window.progress_panel
     _publish(run_async, redis_url, redis_prefix, _mixed_batch())
     qtbot.waitUntil(lambda: model.counts().total == 10 and model.counts().running == 1, timeout=5000)
+    # The header, bar and actions follow the model on the window's repaint tick: wait for the tick that shows it.
+    qtbot.waitUntil(lambda: "3 cancelled" in panel.summary.text() and "1 running" in panel.summary.text(), timeout=3000)
     view = panel.view
     view.setFocus()
     view.clearSelection()
