@@ -26,6 +26,9 @@ from artist_desktop.devtools.api_double import ApiDouble, DoubleConfig
 from artist_desktop.devtools.generated_catalog import generated_catalog
 from artist_desktop.domain import ProgressUpdate, Stage
 
+#: Measures pace or throughput against a real quota: run alone (see packaging/dev.py).
+pytestmark = pytest.mark.serial
+
 #: Artists per run: enough for the terminal view to matter, few enough for two cores shared by several agents.
 COUNT = 60  # enough for a steady rate on both sides; the 2,000-row view is the unit test below
 

@@ -26,6 +26,9 @@ from artist_desktop.runtime import Runtime
 from artist_desktop.services import DeezerClient, RateGate, RetryPolicy, SpotifyArtist, build_clients
 from artist_desktop.store import models
 
+#: Measures pace or throughput against a real quota: run alone (see packaging/dev.py).
+pytestmark = pytest.mark.serial
+
 FAST_RETRY = RetryPolicy(max_attempts=3, max_total=2.0, base_delay=0.05, max_delay=0.2)
 
 

@@ -15,8 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from artist_desktop.devtools.api_double import DEEZER, MUSICBRAINZ, SPOTIFY, ApiDouble, DoubleConfig
 from artist_desktop.devtools.generated_catalog import generated_catalog_data
+
+#: Measures pace or throughput against a real quota: run alone (see packaging/dev.py).
+pytestmark = pytest.mark.serial
 
 ARTISTS_PER_PROCESS = 50
 

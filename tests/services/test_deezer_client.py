@@ -190,6 +190,7 @@ async def test_a_stricter_quota_than_the_gate_knows_is_absorbed_by_retries(doubl
     assert double.rejections(DEEZER) > 0
 
 
+@pytest.mark.serial  # measures the pace against the real quota: run alone
 async def test_120_concurrent_requests_at_the_documented_quota_surface_no_quota_error(
     threaded_double: ApiDouble,
 ) -> None:

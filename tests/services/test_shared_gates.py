@@ -20,6 +20,9 @@ from artist_desktop.devtools.api_double import DEEZER, SPOTIFY, ApiDouble, Fault
 from artist_desktop.services import DeezerClient, Quota, RateGate, RetryPolicy, SharedGates
 from artist_desktop.services.http import MIN_MARGIN
 
+#: Measures pace or throughput against a real quota: run alone (see packaging/dev.py).
+pytestmark = pytest.mark.serial
+
 #: One attempt only (a refusal by the double shows in its counter, not retried away); the door may be waited for.
 NO_RETRY = RetryPolicy(max_attempts=1, max_total=5)
 

@@ -263,6 +263,7 @@ async def test_cancel_mid_run_keeps_what_was_written_and_marks_the_run(
     assert run.updated == len(written) == len(stored) and run.failed == 0 and run.total == 40
 
 
+@pytest.mark.serial  # measures the pace against the real quota: run alone
 async def test_120_artists_stay_within_the_quota(database: Database, double: ApiDouble, add_artist: Any) -> None:
     """Deezer allows 50 requests / 5 s, which the double enforces: 120 artists span three windows and none is
     refused. How close the refresh runs to that bound is bench/'s figure (README, "Deezer refresh of 500")."""
