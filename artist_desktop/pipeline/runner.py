@@ -766,6 +766,8 @@ class BatchRunner:
         started = 0
         while free > 0:
             async with self.database.session() as session, session.begin():
+                if await service_state.queue_pause(session) is not None:
+                    break  # paused since the check above: read again in the claim's own transaction
                 pause = await service_state.active_pause(session, SPOTIFY)
                 job = await jobs.claim_next_job(session, self.worker, spotify_paused=pause is not None)
             await self._saw_pause(pause)
