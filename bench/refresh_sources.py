@@ -97,7 +97,8 @@ async def refresh(base: Path, artists: int, result: Result) -> None:
     double = ApiDouble(DoubleConfig(catalog_path=catalog_path))  # every documented limit on
     await asyncio.to_thread(double.start_in_thread)
     try:
-        settings = load_settings(**{**double.urls.as_settings(), "contact": "bench@example.org"}, data_dir=base / "data")
+        values = {**double.urls.as_settings(), "contact": "bench@example.org"}
+        settings = load_settings(**values, data_dir=base / "data")
         database = await open_database(f"sqlite+aiosqlite:///{base / 'library.sqlite3'}")
         clients = build_clients(settings)
 
