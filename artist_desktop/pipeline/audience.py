@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from artist_desktop.domain import utcnow
 from artist_desktop.pipeline.coalesce import Batcher, Loader, Pace, WaitCallback
 from artist_desktop.services import ServiceClients
 from artist_desktop.services.errors import ServiceError
@@ -79,7 +80,7 @@ class AudienceLookups:
                 if outcome.artist_id in by_key:
                     found[by_key[outcome.artist_id]] = outcome
 
-            await source.collect(artists, date.today(), report)
+            await source.collect(artists, utcnow().date(), report)  # the UTC day, as every stored figure
             return found
 
         return load
